@@ -1,0 +1,433 @@
+"""SONATA spikes files: a streaming writer every reader accepts, a reader, BMTK conversions.
+
+Layout written (SONATA spike-file spec, as libsonata reads it)::
+
+    /                         attrs: magic (uint32 0x0A7A), version (uint32 [0, 1])
+    /spikes/<population>      attrs: sorting (HDF5 enum on uint8: none=0, by_id=1, by_time=2)
+        timestamps            float64, attrs: units = "ms"
+        node_ids              uint64
+
+``sorting`` always tells the truth: the writer tracks the order of what was appended
+and labels a population ``by_id`` or ``by_time`` only when it really is in that order.
+No compression unless asked for (libsonata's wheels have no gzip filter).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from ._atomic import check_destination, commit_temporary, temporary_name
+from ._check import check_option
+
+__all__ = [
+    "SORTING_DTYPE",
+    "SORTINGS",
+    "SpikesWriter",
+    "read_spikes",
+    "population_names",
+    "write_spikes",
+    "to_spike_trains",
+    "from_spike_trains",
+    "write_sonata_spike_attrs",
+    "sort_order_of",
+]
+
+logger = logging.getLogger("raster_maker")
+
+SORTINGS = ("none", "by_id", "by_time")
+SORTING_DTYPE = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype=np.uint8)
+MAGIC = np.uint32(0x0A7A)
+VERSION = np.array([0, 1], dtype=np.uint32)
+_DEFAULT_BUFFER = 1 << 20  # spikes per population held in memory before a flush
+
+
+def write_sonata_spike_attrs(h5: h5py.File, population: str, sorting: str) -> None:
+    """Add the SONATA attributes (magic, version, units, enum sorting) to an open file."""
+    check_option("sorting", sorting, SORTINGS)
+    h5.attrs.create("magic", MAGIC, dtype=np.uint32)
+    h5.attrs.create("version", VERSION, dtype=np.uint32)
+    grp = h5["spikes"][population]
+    grp["timestamps"].attrs["units"] = "ms"
+    if "sorting" in grp.attrs:
+        del grp.attrs["sorting"]
+    grp.attrs.create("sorting", SORTINGS.index(sorting), dtype=SORTING_DTYPE)
+
+
+def sort_order_of(node_ids: np.ndarray, timestamps: np.ndarray) -> str:
+    """Return the strongest true sorting label of the given spikes.
+
+    ``by_time`` if timestamps never decrease, else ``by_id`` if node ids never
+    decrease (times may be in any order within a node, as SONATA allows), else ``none``.
+    """
+    if timestamps.size < 2 or np.all(timestamps[1:] >= timestamps[:-1]):
+        return "by_time"
+    if np.all(node_ids[1:] >= node_ids[:-1]):
+        return "by_id"
+    return "none"
+
+
+class _OrderTracker:
+    """Tracks, chunk by chunk, whether appended spikes are sorted by id or by time."""
+
+    def __init__(self) -> None:
+        self.by_id = True
+        self.by_time = True
+        self.last_id: int | None = None
+        self.last_t: float | None = None
+
+    def update(self, node_ids: np.ndarray, times: np.ndarray) -> None:
+        if node_ids.size == 0:
+            return
+        if self.by_id:
+            ok = bool(np.all(node_ids[1:] >= node_ids[:-1]))
+            self.by_id = ok and (self.last_id is None or node_ids[0] >= self.last_id)
+        if self.by_time:
+            ok = bool(np.all(times[1:] >= times[:-1]))
+            self.by_time = ok and (self.last_t is None or times[0] >= self.last_t)
+        self.last_id, self.last_t = int(node_ids[-1]), float(times[-1])
+
+    @property
+    def label(self) -> str:
+        return "by_time" if self.by_time else "by_id" if self.by_id else "none"
+
+
+class _Population:
+    def __init__(self, grp: h5py.Group, buffer_size: int, compression: Any) -> None:
+        kw: dict[str, Any] = {"maxshape": (None,), "chunks": (min(buffer_size, 1 << 18),)}
+        if compression:
+            kw["compression"] = compression
+        self.ts = grp.create_dataset("timestamps", shape=(0,), dtype=np.float64, **kw)
+        self.ids = grp.create_dataset("node_ids", shape=(0,), dtype=np.uint64, **kw)
+        self.grp = grp
+        self.buf_ids: list[np.ndarray] = []
+        self.buf_ts: list[np.ndarray] = []
+        self.n_buffered = 0
+        self.order = _OrderTracker()
+
+    def append(self, node_ids: np.ndarray, times: np.ndarray, buffer_size: int) -> None:
+        self.order.update(node_ids, times)
+        self.buf_ids.append(node_ids)
+        self.buf_ts.append(times)
+        self.n_buffered += node_ids.size
+        if self.n_buffered >= buffer_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.n_buffered:
+            return
+        ids = np.concatenate(self.buf_ids)
+        ts = np.concatenate(self.buf_ts)
+        n0 = self.ts.shape[0]
+        self.ts.resize((n0 + ts.size,))
+        self.ids.resize((n0 + ids.size,))
+        self.ts[n0:] = ts
+        self.ids[n0:] = ids
+        self.buf_ids, self.buf_ts, self.n_buffered = [], [], 0
+
+    @property
+    def size(self) -> int:
+        return self.ts.shape[0] + self.n_buffered
+
+
+class SpikesWriter:
+    """Stream spikes of one or more populations into a SONATA spikes file.
+
+    Spikes are appended in chunks of any size and flushed to disk in large blocks,
+    so memory stays bounded whatever the total. The file is written under a
+    temporary name in the destination folder and moved to ``path`` on :meth:`close`;
+    if anything fails (or the process is killed) ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Destination ``.h5`` file.
+    sorting : {'none', 'by_id', 'by_time'}
+        Order to put each population in on close. With ``'none'`` the spikes stay in
+        the order appended, and the ``sorting`` attribute still says ``by_id`` or
+        ``by_time`` when that order happens to be one of them.
+    overwrite : bool
+        Replace an existing ``path``. Default False: an existing file is refused.
+    compression : str or None
+        h5py compression filter (e.g. ``'gzip'``). Default None: libsonata's
+        wheels cannot read gzip.
+    buffer_size : int
+        Spikes per population held in memory before a flush.
+    attrs : mapping, optional
+        Extra root attributes.
+
+    Examples
+    --------
+    >>> with SpikesWriter("spikes.h5", overwrite=True) as w:  # doctest: +SKIP
+    ...     w.append("exc_stim", [0, 0, 1], [1.5, 7.25, 3.0])
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        sorting: str = "none",
+        overwrite: bool = False,
+        compression: str | None = None,
+        buffer_size: int = _DEFAULT_BUFFER,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.sorting = check_option("sorting", sorting, SORTINGS)
+        self.path = check_destination(path, overwrite)
+        self.overwrite = overwrite
+        self.compression = compression
+        self.buffer_size = int(buffer_size)
+        self._tmp = temporary_name(self.path)
+        self._h5 = h5py.File(self._tmp, "w")
+        self._spikes = self._h5.create_group("spikes")
+        self._pops: dict[str, _Population] = {}
+        self._pop_attrs: dict[str, dict[str, Any]] = {}
+        self.closed = False
+        for key, val in (attrs or {}).items():
+            self._h5.attrs[key] = val
+
+    # -- building -------------------------------------------------------------
+    @property
+    def populations(self) -> list[str]:
+        """Names of the populations in the file so far."""
+        return list(self._pops)
+
+    def add_population(self, population: str, attrs: Mapping[str, Any] | None = None) -> None:
+        """Create an (empty) population; a name already in the file is an error."""
+        if not isinstance(population, str) or not population or "/" in population:
+            raise ValueError(
+                f"Invalid population name {population!r}. Allowed: a non-empty string without '/'."
+            )
+        if population in self._pops:
+            raise ValueError(f"Population '{population}' is already in '{self.path}'.")
+        grp = self._spikes.create_group(population)
+        self._pops[population] = _Population(grp, self.buffer_size, self.compression)
+        self._pop_attrs[population] = dict(attrs or {})
+
+    def set_attrs(self, population: str, attrs: Mapping[str, Any]) -> None:
+        """Set attributes of ``/spikes/<population>`` (e.g. provenance)."""
+        self._population(population)
+        self._pop_attrs[population].update(attrs)
+
+    def append(self, population: str, node_ids: Any, timestamps: Any) -> None:
+        """Append spikes of one population (created on first use).
+
+        Parameters
+        ----------
+        population : str
+        node_ids : array-like of int
+            Non-negative node ids, one per spike.
+        timestamps : array-like of float
+            Spike times in ms, finite, one per spike.
+        """
+        if self.closed:
+            raise ValueError(f"Cannot append to '{self.path}': the writer is closed.")
+        if population not in self._pops:
+            self.add_population(population)
+        ids = np.asarray(node_ids)
+        ts = np.asarray(timestamps, dtype=np.float64)
+        if ids.ndim != 1 or ts.ndim != 1 or ids.shape != ts.shape:
+            raise ValueError(
+                f"node_ids and timestamps must be 1-D and of equal length; got shapes "
+                f"{ids.shape} and {ts.shape}."
+            )
+        if ids.size and ids.dtype.kind not in "ui":
+            raise TypeError(f"node_ids must be integers, got dtype {ids.dtype}.")
+        if ids.size and ids.dtype.kind == "i" and ids.min() < 0:
+            raise ValueError(f"Invalid node id {ids.min()}. Allowed: node ids >= 0.")
+        if not np.all(np.isfinite(ts)):
+            bad = ts[~np.isfinite(ts)][0]
+            raise ValueError(f"Invalid timestamp {bad}. Allowed: finite times in ms.")
+        self._pops[population].append(ids.astype(np.uint64, copy=False), ts, self.buffer_size)
+
+    # -- finishing ------------------------------------------------------------
+    def close(self) -> Path:
+        """Sort if asked, write the SONATA attributes and move the file into place."""
+        if self.closed:
+            return self.path
+        try:
+            for name, pop in self._pops.items():
+                pop.flush()
+                label = self._finish_population(pop)
+                write_sonata_spike_attrs(self._h5, name, label)
+                for key, val in self._pop_attrs[name].items():
+                    pop.grp.attrs[key] = _attr_value(val)
+            self._h5.attrs.create("magic", MAGIC, dtype=np.uint32)
+            self._h5.attrs.create("version", VERSION, dtype=np.uint32)
+            self._h5.close()
+            commit_temporary(self._tmp, self.path, self.overwrite)
+        except BaseException:
+            self.abort()
+            raise
+        self.closed = True
+        logger.info("wrote %s (%s)", self.path, ", ".join(self._pops) or "no populations")
+        return self.path
+
+    def abort(self) -> None:
+        """Discard everything written; the destination is left untouched."""
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self._h5.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._tmp.unlink()
+
+    def _finish_population(self, pop: _Population) -> str:
+        have = pop.order.label
+        if self.sorting == "none" or have == "by_time" or have == self.sorting:
+            return have
+        ids = pop.ids[:]
+        ts = pop.ts[:]
+        if self.sorting == "by_time":
+            order = np.argsort(ts, kind="stable")
+        else:
+            order = np.lexsort((ts, ids))
+        pop.ids[:] = ids[order]
+        pop.ts[:] = ts[order]
+        return self.sorting
+
+    def _population(self, population: str) -> _Population:
+        try:
+            return self._pops[population]
+        except KeyError:
+            raise KeyError(
+                f"No population '{population}' in this writer; it has: {', '.join(self._pops) or 'none'}."
+            ) from None
+
+    def __enter__(self) -> SpikesWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:  # an unclosed writer never leaves its temporary file behind
+        if not getattr(self, "closed", True):
+            self.abort()
+
+
+def _attr_value(val: Any) -> Any:
+    if isinstance(val, (dict, list, tuple)) and not isinstance(val, np.ndarray):
+        return json.dumps(val, sort_keys=True, default=_json_default)
+    if val is None:
+        return "null"
+    return val
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"Cannot record {type(obj).__name__} {obj!r} in the provenance.")
+
+
+def write_spikes(
+    path: str | os.PathLike,
+    spikes: Mapping[str, tuple[Any, Any]] | pd.DataFrame,
+    **kwargs: Any,
+) -> Path:
+    """Write whole populations at once.
+
+    Parameters
+    ----------
+    path : str or path-like
+    spikes : mapping or DataFrame
+        ``{population: (node_ids, timestamps)}``, or a DataFrame with columns
+        ``population``, ``node_ids``, ``timestamps``.
+    **kwargs
+        Passed to :class:`SpikesWriter` (``sorting``, ``overwrite``, ...).
+    """
+    if isinstance(spikes, pd.DataFrame):
+        spikes = {
+            pop: (df["node_ids"].to_numpy(), df["timestamps"].to_numpy())
+            for pop, df in spikes.groupby("population", sort=False)
+        }
+    with SpikesWriter(path, **kwargs) as writer:
+        for pop, (ids, ts) in spikes.items():
+            writer.add_population(pop)
+            writer.append(pop, ids, ts)
+    return Path(path)
+
+
+def population_names(path: str | os.PathLike) -> list[str]:
+    """Names of the populations in a SONATA spikes file."""
+    with h5py.File(path, "r") as h5:
+        return list(h5["spikes"]) if "spikes" in h5 else []
+
+
+def read_spikes(path: str | os.PathLike, population: str | None = None) -> pd.DataFrame:
+    """Read spikes into a DataFrame with columns ``population``, ``node_ids``, ``timestamps``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    population : str, optional
+        Only this population (default: all of them).
+
+    Raises
+    ------
+    KeyError
+        If ``population`` is not in the file (the message lists those that are).
+    """
+    frames = []
+    with h5py.File(path, "r") as h5:
+        pops = list(h5["spikes"]) if "spikes" in h5 else []
+        if population is not None:
+            if population not in pops:
+                raise KeyError(
+                    f"No population '{population}' in '{path}'; it has: {', '.join(pops) or 'none'}."
+                )
+            pops = [population]
+        for pop in pops:
+            grp = h5["spikes"][pop]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "population": pd.Series([pop] * len(grp["node_ids"]), dtype=object),
+                        "node_ids": grp["node_ids"][:].astype(np.uint64),
+                        "timestamps": grp["timestamps"][:].astype(np.float64),
+                    }
+                )
+            )
+    if not frames:
+        return pd.DataFrame(
+            {
+                "population": pd.Series([], dtype=object),
+                "node_ids": np.zeros(0, np.uint64),
+                "timestamps": np.zeros(0),
+            }
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def to_spike_trains(path: str | os.PathLike):
+    """Load a spikes file as BMTK's ``SpikeTrains`` (for ``to_csv``, ``to_nwb``, plotting)."""
+    from bmtk.utils.reports.spike_trains import SpikeTrains
+
+    return SpikeTrains.load(str(path), file_type="sonata")
+
+
+def from_spike_trains(spike_trains, path: str | os.PathLike, **kwargs: Any) -> Path:
+    """Write a BMTK ``SpikeTrains`` object as a SONATA file every reader accepts.
+
+    Unlike ``SpikeTrains.to_sonata`` this writes the ``sorting`` attribute as an HDF5
+    enum and no gzip, so libsonata (Neurodamus) can open it.
+    """
+    spikes = {}
+    for pop in spike_trains.populations:
+        df = spike_trains.to_dataframe(populations=pop, with_population_col=False)
+        spikes[pop] = (df["node_ids"].to_numpy(np.uint64), df["timestamps"].to_numpy(np.float64))
+    return write_spikes(path, spikes, **kwargs)
