@@ -69,8 +69,8 @@ SIMULATORS = {
             "dynamics_params": "IntFire1_L5PC.json",
         },
         "edges": {
-            "dend": {"syn_weight": 0.04, "delay": 1.5, "dynamics_params": "instantaneousExc.json"},
-            "apic": {"syn_weight": 0.03, "delay": 3.0, "dynamics_params": "instantaneousExc.json"},
+            "dend": {"syn_weight": 0.045, "delay": 1.5, "dynamics_params": "instantaneousExc.json"},
+            "apic": {"syn_weight": 0.035, "delay": 3.0, "dynamics_params": "instantaneousExc.json"},
             "prox_inh": {
                 "syn_weight": 0.02, "delay": 1.0, "dynamics_params": "instantaneousInh.json"},
             "dist_inh": {
@@ -85,7 +85,7 @@ SIMULATORS = {
             "dynamics_params": "iaf_psc_alpha_L5PC.json",
         },
         "edges": {
-            "dend": {"syn_weight": 40.0, "delay": 1.5, "dynamics_params": "static_exc.json",
+            "dend": {"syn_weight": 45.0, "delay": 1.5, "dynamics_params": "static_exc.json",
                      "model_template": "static_synapse"},
             "apic": {"syn_weight": 30.0, "delay": 3.0, "dynamics_params": "static_exc.json",
                      "model_template": "static_synapse"},
