@@ -40,6 +40,8 @@ __all__ = [
     "from_spike_trains",
     "write_sonata_spike_attrs",
     "sort_order_of",
+    "read_provenance",
+    "read_metadata",
 ]
 
 logger = logging.getLogger("raster_maker")
@@ -217,6 +219,19 @@ class SpikesWriter:
         """Set attributes of ``/spikes/<population>`` (e.g. provenance)."""
         self._population(population)
         self._pop_attrs[population].update(attrs)
+
+    def add_metadata(self, population: str, data: Mapping[str, Any]) -> None:
+        """Store per-node generation metadata under ``/raster_maker/<population>/``.
+
+        Outside ``/spikes``, so SONATA readers ignore it; :func:`read_metadata` returns it.
+        """
+        self._population(population)
+        grp = self._h5.require_group("raster_maker").require_group(population)
+        for key, val in data.items():
+            arr = np.asarray(val)
+            if arr.dtype == object:
+                arr = arr.astype(h5py.string_dtype())
+            grp.create_dataset(key, data=arr)
 
     def append(self, population: str, node_ids: Any, timestamps: Any) -> None:
         """Append spikes of one population (created on first use).
@@ -431,3 +446,48 @@ def from_spike_trains(spike_trains, path: str | os.PathLike, **kwargs: Any) -> P
         df = spike_trains.to_dataframe(populations=pop, with_population_col=False)
         spikes[pop] = (df["node_ids"].to_numpy(np.uint64), df["timestamps"].to_numpy(np.float64))
     return write_spikes(path, spikes, **kwargs)
+
+
+_PREFIX = "raster_maker_"
+
+
+def read_provenance(path: str | os.PathLike, population: str) -> dict[str, Any]:
+    """The generation record of one population (empty if another tool wrote it).
+
+    Keys lose their ``raster_maker_`` prefix; ``params`` is decoded from JSON and
+    ``seed`` is an int.
+    """
+    with h5py.File(path, "r") as h5:
+        grp = h5.get(f"spikes/{population}")
+        if grp is None:
+            return {}
+        out: dict[str, Any] = {}
+        for key, val in grp.attrs.items():
+            if not key.startswith(_PREFIX):
+                continue
+            name = key[len(_PREFIX):]
+            if isinstance(val, bytes):
+                val = val.decode()
+            if isinstance(val, np.generic):
+                val = val.item()
+            if name == "params":
+                val = json.loads(val)
+            elif name == "seed":
+                val = int(val)
+            out[name] = val
+        return out
+
+
+def read_metadata(path: str | os.PathLike, population: str) -> dict[str, np.ndarray]:
+    """Per-node metadata stored by the generator (rates, groups, profiles), if any."""
+    with h5py.File(path, "r") as h5:
+        grp = h5.get(f"raster_maker/{population}")
+        if grp is None:
+            return {}
+        out = {}
+        for key, ds in grp.items():
+            val = ds[()]
+            if ds.dtype.kind == "O":
+                val = np.array([v.decode() if isinstance(v, bytes) else v for v in val], dtype=object)
+            out[key] = val
+        return out

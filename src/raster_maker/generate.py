@@ -1,0 +1,251 @@
+"""Run an input model: draw the spikes of a node set in bounded batches and write them.
+
+One code path serves the Python API, the command line, BMTK and MPI: the model gives
+blocks of units sharing a profile, this module cuts them into batches of bounded
+expected spike count, draws each batch from the units' own streams and hands the spikes,
+in node-id order, to a sink (a :class:`~raster_maker.sonata.SpikesWriter` or memory).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from ._check import check_window
+from .models import Block, InputModel, Units
+from .processes import draw_spikes
+from .registry import get_generator
+from .sonata import SpikesWriter
+from .streams import node_keys, normalize_seed
+
+__all__ = ["make_model", "generate", "iter_spikes", "GenerationResult", "provenance"]
+
+logger = logging.getLogger("raster_maker")
+
+BATCH_SPIKES = 4_000_000  # expected spikes per batch: bounds memory (~60 bytes per spike)
+
+
+def make_model(generator: str | InputModel, params: Mapping[str, Any] | None = None) -> InputModel:
+    """Instantiate a registered generator by name with keyword parameters.
+
+    Raises
+    ------
+    KeyError
+        Unknown generator name (the message lists the available ones).
+    TypeError
+        Unknown parameter (the message lists the allowed ones).
+    """
+    if isinstance(generator, InputModel):
+        if params:
+            raise TypeError("Pass parameters either in the model object or in 'params', not both.")
+        return generator
+    cls = get_generator(generator)
+    params = dict(params or {})
+    allowed = sorted(cls.__dataclass_fields__) if hasattr(cls, "__dataclass_fields__") else []
+    unknown = sorted(set(params) - set(allowed)) if allowed else []
+    if unknown:
+        raise TypeError(
+            f"Unknown parameter(s) {', '.join(map(repr, unknown))} for generator '{generator}'. "
+            f"Allowed: {', '.join(allowed)}."
+        )
+    return cls(**params)
+
+
+@dataclass
+class GenerationResult:
+    """What one generation produced (per population)."""
+
+    population: str
+    n_nodes: int
+    n_spikes: int
+    seed: int
+    tstart_ms: float
+    tstop_ms: float
+    path: str | None = None
+    spikes: pd.DataFrame | None = None
+
+
+def _batches(expected_counts: np.ndarray, batch_spikes: int) -> Iterator[slice]:
+    """Consecutive slices of units whose expected spike counts add up to ~batch_spikes."""
+    expected = np.cumsum(expected_counts)
+    n = expected.size
+    start = 0
+    while start < n:
+        base = expected[start - 1] if start else 0.0
+        stop = int(np.searchsorted(expected, base + batch_spikes, side="right"))
+        stop = min(max(stop, start + 1), n)
+        yield slice(start, stop)
+        start = stop
+
+
+def iter_spikes(
+    model: InputModel,
+    units: Units,
+    tstart_ms: float,
+    tstop_ms: float,
+    seed: int,
+    *,
+    batch_spikes: int = BATCH_SPIKES,
+    blocks: list[Block] | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(node_ids, timestamps_ms)`` chunks, in node-id order, times sorted per node."""
+    tstart, tstop = check_window(tstart_ms, tstop_ms)
+    if blocks is None:
+        blocks = list(model.blocks(units, tstart, tstop, seed))
+    process = model.spike_process
+    # Units of different blocks may interleave in node-id order: walk the node ids in
+    # batches and draw each block's share, merging back into node order.
+    owner = np.empty(units.node_ids.size, dtype=np.int64)
+    local = np.empty(units.node_ids.size, dtype=np.int64)
+    for b, blk in enumerate(blocks):
+        pos = np.searchsorted(units.node_ids, blk.node_ids)
+        owner[pos] = b
+        local[pos] = np.arange(blk.node_ids.size)
+    expected = np.empty(units.node_ids.size)
+    for b, blk in enumerate(blocks):
+        expected[owner == b] = blk.scale_hz[local[owner == b]] * blk.grid.total
+    for sl in _batches(expected, batch_spikes):
+        ids = units.node_ids[sl]
+        keys = node_keys(seed, units.population, "spikes", ids)
+        parts_pos, parts_t = [], []
+        for b in np.unique(owner[sl]):
+            sel = np.flatnonzero(owner[sl] == b)
+            blk = blocks[b]
+            rows, times = draw_spikes(process, keys[sel], blk.scale_hz[local[sl][sel]], blk.grid)
+            parts_pos.append(sel[rows])
+            parts_t.append(times)
+        pos = np.concatenate(parts_pos)
+        times = np.concatenate(parts_t)
+        if len(parts_pos) > 1:
+            order = np.argsort(pos, kind="stable")
+            pos, times = pos[order], times[order]
+        yield ids[pos], times
+
+
+def provenance(
+    model: InputModel, units: Units, tstart_ms: float, tstop_ms: float, seed: int
+) -> dict[str, Any]:
+    """The attributes recorded on ``/spikes/<population>`` so a file can be regenerated."""
+    return {
+        "raster_maker_version": __version__,
+        "raster_maker_generator": model.name,
+        "raster_maker_params": model.params(),
+        "raster_maker_seed": str(seed),
+        "raster_maker_tstart_ms": float(tstart_ms),
+        "raster_maker_tstop_ms": float(tstop_ms),
+        "raster_maker_n_nodes": int(units.node_ids.size),
+        "raster_maker_node_ids_sha1": _ids_digest(units.node_ids),
+    }
+
+
+def _ids_digest(ids: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha1(np.ascontiguousarray(ids, dtype="<u8").tobytes()).hexdigest()
+
+
+def _record_blocks(writer: SpikesWriter, population: str, blocks: list[Block], units: Units) -> None:
+    ids = np.concatenate([b.node_ids for b in blocks])
+    order = np.argsort(ids)
+    rate = np.concatenate([b.scale_hz for b in blocks])[order]
+    target = np.concatenate([b.scale_hz * b.grid.mean for b in blocks])[order]
+    group = np.concatenate([np.full(b.node_ids.size, i, np.int32) for i, b in enumerate(blocks)])[order]
+    data = {
+        "node_ids": ids[order].astype(np.uint64),
+        "rate_scale_hz": rate,
+        "target_rate_hz": target,
+        "group_index": group,
+        "group_keys": np.array([b.key for b in blocks], dtype=object),
+    }
+    grids = [b.grid for b in blocks]
+    if len(grids) * grids[0].values.size <= 20_000_000:
+        data["profiles"] = np.stack([g.values for g in grids]).astype(np.float32)
+        data["profile_edges_ms"] = grids[0].edges
+    writer.add_metadata(population, data)
+
+
+def generate(
+    generator: str | InputModel,
+    population: str,
+    node_ids: Any,
+    tstart_ms: float,
+    tstop_ms: float,
+    *,
+    params: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    attributes: pd.DataFrame | None = None,
+    output: str | os.PathLike | SpikesWriter | None = None,
+    overwrite: bool = False,
+    sorting: str = "by_id",
+    batch_spikes: int = BATCH_SPIKES,
+) -> GenerationResult:
+    """Generate the spikes of one population.
+
+    Parameters
+    ----------
+    generator : str or InputModel
+        A registered name (``'functional_groups'``, ``'poisson'``, ...) or a model object.
+    population : str
+        Population name written to the file.
+    node_ids : array-like of int
+        The units (node ids of the population).
+    tstart_ms, tstop_ms : float
+        Time window (ms); spikes fall strictly inside it.
+    params : mapping, optional
+        Generator parameters (when ``generator`` is a name).
+    seed : int, optional
+        Root seed. None draws one; it is recorded in the file and the result.
+    attributes : DataFrame, optional
+        Node attributes indexed by node id (for ``group_by``).
+    output : path or SpikesWriter, optional
+        Where to write. A path gets a new file (refused if it exists unless
+        ``overwrite``); a writer gets one more population. None keeps the spikes in
+        memory (``result.spikes``).
+    sorting : {'by_id', 'by_time', 'none'}
+        Order in a new file. Spikes are produced by node id.
+
+    Returns
+    -------
+    GenerationResult
+    """
+    model = make_model(generator, params)
+    seed = normalize_seed(seed)
+    units = Units(population, np.asarray(node_ids), attributes)
+    tstart, tstop = check_window(tstart_ms, tstop_ms)
+    blocks = list(model.blocks(units, tstart, tstop, seed))
+    chunks = iter_spikes(model, units, tstart, tstop, seed, batch_spikes=batch_spikes, blocks=blocks)
+    result = GenerationResult(population, int(units.node_ids.size), 0, seed, tstart, tstop)
+    if output is None:
+        parts = list(chunks)
+        ids = np.concatenate([p[0] for p in parts])
+        ts = np.concatenate([p[1] for p in parts])
+        result.n_spikes = int(ids.size)
+        result.spikes = pd.DataFrame({"node_ids": ids, "timestamps": ts})
+        return result
+    own = not isinstance(output, SpikesWriter)
+    writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting) if own else output
+    try:
+        writer.add_population(population, provenance(model, units, tstart, tstop, seed))
+        _record_blocks(writer, population, blocks, units)
+        for ids, ts in chunks:
+            writer.append(population, ids, ts)
+            result.n_spikes += int(ids.size)
+        if own:
+            writer.close()
+    except BaseException:
+        if own:
+            writer.abort()
+        raise
+    result.path = str(writer.path)
+    logger.info(
+        "%s: %d spikes for %d nodes of '%s' (seed %d)",
+        model.name, result.n_spikes, result.n_nodes, population, seed,
+    )
+    return result

@@ -1,0 +1,330 @@
+"""Input models: named generators that turn a node set and a time window into spikes.
+
+A model splits its units into blocks that share one rate profile (a functional group,
+or all units) and gives each unit a rate scale in Hz; :mod:`raster_maker.generate`
+draws the spikes. Models are built from JSON-able keyword arguments, so the same
+parameters work from Python, the command line and a BMTK simulation config.
+
+Built-in models: ``poisson``, ``functional_groups``, ``shifted_inhibition``,
+``rhythmic``. See :mod:`raster_maker.registry` to add your own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ._check import check_int, check_number
+from .processes import SpikeProcess
+from .profiles import Constant, FollowSpikes, PinkNoise, Profile, ProfileGrid, Sinusoid
+from .rates import RateDistribution, as_rate_distribution, levy_exp, truncated_normal
+from .registry import register
+from .streams import group_rng
+
+__all__ = [
+    "Units",
+    "Block",
+    "InputModel",
+    "Poisson",
+    "FunctionalGroups",
+    "ShiftedInhibition",
+    "Rhythmic",
+]
+
+
+@dataclass(frozen=True)
+class Units:
+    """The units a model generates for: one population's node ids (+ attributes)."""
+
+    population: str
+    node_ids: np.ndarray
+    attributes: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.population, str) or not self.population:
+            raise ValueError(f"Invalid population {self.population!r}. Allowed: a non-empty string.")
+        ids = np.asarray(self.node_ids)
+        if ids.ndim != 1:
+            raise ValueError(f"'node_ids' must be 1-D, got shape {ids.shape}.")
+        if ids.size == 0:
+            raise ValueError(f"Empty node set for population '{self.population}': nothing to generate.")
+        if ids.dtype.kind not in "ui" or (ids.dtype.kind == "i" and ids.min() < 0):
+            raise ValueError(f"'node_ids' must be non-negative integers, got {ids[:5]!r}...")
+        ids = ids.astype(np.uint64)
+        uniq = np.unique(ids)
+        if uniq.size != ids.size:
+            raise ValueError(f"'node_ids' of population '{self.population}' contain duplicates.")
+        object.__setattr__(self, "node_ids", uniq)
+
+
+@dataclass
+class Block:
+    """Units sharing one rate profile: unit ``i`` fires at ``scale_hz[i] * grid.values``."""
+
+    node_ids: np.ndarray
+    scale_hz: np.ndarray
+    grid: ProfileGrid
+    key: str = "all"
+
+
+@dataclass
+class InputModel:
+    """Base class of input models.
+
+    Subclasses set ``name`` and implement :meth:`blocks`. Common parameters:
+
+    Parameters
+    ----------
+    process : {'poisson', 'binned', 'gamma'}
+        Spike process (see :class:`~raster_maker.processes.SpikeProcess`).
+    refractory_ms : float
+        Absolute refractory period (ms), 0 for none.
+    order : int
+        Gamma order (``process='gamma'``).
+    dt_ms : float
+        Time grid of the rate profiles (ms), default 1.
+    """
+
+    name: ClassVar[str] = ""
+    process: str = "poisson"
+    refractory_ms: float = 0.0
+    order: int = 1
+    dt_ms: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.spike_process = SpikeProcess(self.process, self.refractory_ms, self.order, self.dt_ms)
+
+    def blocks(self, units: Units, tstart_ms: float, tstop_ms: float, seed: int) -> Iterator[Block]:
+        """Yield the blocks of units sharing a profile."""
+        raise NotImplementedError
+
+    def params(self) -> dict[str, Any]:
+        """JSON-able parameters (recorded in output files)."""
+        out: dict[str, Any] = {}
+        for f in self.__dataclass_fields__.values():
+            val = getattr(self, f.name)
+            out[f.name] = _jsonable(val)
+        return out
+
+
+def _jsonable(val: Any) -> Any:
+    if isinstance(val, (RateDistribution, Profile)):
+        return val.params()
+    if isinstance(val, np.ndarray):
+        return {"array_len": int(val.size)}
+    if isinstance(val, dict):
+        return {k: _jsonable(v) for k, v in val.items()}
+    if isinstance(val, (list, tuple)):
+        return [_jsonable(v) for v in val]
+    return val
+
+
+def _grid(profile: Profile, units: Units, tstart, tstop, dt, seed, *key) -> ProfileGrid:
+    return profile.evaluate(tstart, tstop, dt, group_rng(seed, units.population, "profile", *key))
+
+
+@register
+@dataclass
+class Poisson(InputModel):
+    """Poisson trains at a constant or profile-driven rate for all units.
+
+    Parameters
+    ----------
+    rate_hz : float, dict or RateDistribution
+        Per-unit mean rate: a number (Hz), a preset dict (``{"preset": "levy_exp"}``) or a
+        distribution.
+    profile : Profile, optional
+        Shared modulation (dimensionless); default constant 1.
+    """
+
+    name: ClassVar[str] = "poisson"
+    rate_hz: Any = 10.0
+    profile: Any = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.rate_hz = as_rate_distribution(self.rate_hz)
+        if self.profile is None:
+            self.profile = Constant(1.0)
+        if not isinstance(self.profile, Profile):
+            raise TypeError(f"'profile' must be a raster_maker Profile, got {type(self.profile).__name__}.")
+
+    def blocks(self, units, tstart_ms, tstop_ms, seed):
+        grid = _grid(self.profile, units, tstart_ms, tstop_ms, self.dt_ms, seed, "all")
+        yield Block(units.node_ids, self.rate_hz.draw(seed, units.population, units.node_ids), grid)
+
+
+@register
+@dataclass
+class FunctionalGroups(InputModel):
+    """The original recipe: units in functional groups, each group sharing one 1/f noise profile.
+
+    Parameters
+    ----------
+    group_size : int
+        Units per group when grouping by node order (default 100; the last group may be
+        smaller).
+    group_by : str, optional
+        A node attribute whose values define the groups instead of node order.
+    rates : number, dict or RateDistribution
+        Per-unit mean-rate scale; default the original excitatory preset
+        ``levy_exp()`` (exp of a levy-stable, scipy S1).
+    exponent, noise_method, normalize
+        Passed to :class:`~raster_maker.profiles.PinkNoise`.
+    """
+
+    name: ClassVar[str] = "functional_groups"
+    group_size: int = 100
+    group_by: str | None = None
+    rates: Any = field(default_factory=levy_exp)
+    exponent: float = 1.0
+    noise_method: str = "original"
+    normalize: str = "original"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.group_size = check_int("group_size", self.group_size, min_value=1)
+        self.rates = as_rate_distribution(self.rates)
+        self.noise = PinkNoise(self.exponent, self.noise_method, self.normalize)
+
+    def group_keys(self, units: Units) -> np.ndarray:
+        """The group key (a string) of every unit."""
+        if self.group_by is None:
+            return (np.arange(units.node_ids.size) // self.group_size).astype(str)
+        attrs = units.attributes
+        if attrs is None or self.group_by not in attrs.columns:
+            have = [] if attrs is None else list(attrs.columns)
+            raise KeyError(
+                f"Cannot group by '{self.group_by}': no such node attribute in population "
+                f"'{units.population}'; attributes: {', '.join(map(str, have)) or 'none'}."
+            )
+        return attrs.loc[units.node_ids.astype(np.int64), self.group_by].astype(str).to_numpy()
+
+    def blocks(self, units, tstart_ms, tstop_ms, seed):
+        keys = self.group_keys(units)
+        rates = self.rates.draw(seed, units.population, units.node_ids)
+        uniq, first = np.unique(keys, return_index=True)
+        for key in uniq[np.argsort(first)]:
+            sel = keys == key
+            grid = _grid(self.noise, units, tstart_ms, tstop_ms, self.dt_ms, seed, "group", str(key))
+            yield Block(units.node_ids[sel], rates[sel], grid, key=str(key))
+
+
+@register
+@dataclass
+class ShiftedInhibition(InputModel):
+    """Inhibition that follows an excitatory population's rate a few ms later.
+
+    Parameters
+    ----------
+    follow : dict
+        The excitatory spikes: ``{"spikes_file": PATH, "population": NAME}`` (and
+        optionally ``"n_units"``, else the number of nodes recorded in the file's
+        provenance, else max(node id) + 1 as the original), or
+        ``{"timestamps_ms": array, "n_units": int}``.
+    lag_ms : float
+        Delay of the inhibition after the excitation (ms), default 2 as in the original.
+    mean_hz, sd_hz : float
+        Parent-normal mean and sd of the per-unit rates, truncated to [0, 100] Hz
+        (default 16.9 +/- 14.3 Hz, the original's perisomatic values; 3.9 +/- 4.9 for
+        dendritic). Ignored if ``rates`` is given.
+    rates : optional
+        Any other rate distribution.
+    normalize : {'original', 'mean', 'none'}
+        Normalisation of the followed rate (see :class:`~raster_maker.profiles.FollowSpikes`).
+    """
+
+    name: ClassVar[str] = "shifted_inhibition"
+    follow: Any = None
+    lag_ms: float = 2.0
+    mean_hz: float = 16.9
+    sd_hz: float = 14.3
+    rates: Any = None
+    normalize: str = "original"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.follow, dict):
+            raise ValueError(
+                "Missing or invalid 'follow' for shifted_inhibition: "
+                f"{self.follow!r}. Allowed: a dict with 'spikes_file' and 'population', "
+                "or with 'timestamps_ms' and 'n_units'."
+            )
+        self.lag_ms = check_number("lag_ms", self.lag_ms, min_value=0.0, units="ms")
+        dist = self.rates if self.rates is not None else truncated_normal(self.mean_hz, self.sd_hz)
+        self._dist = as_rate_distribution(dist)
+
+    def followed(self) -> FollowSpikes:
+        """The profile of the followed spikes (reads the spikes file if one is given)."""
+        f = self.follow
+        if "timestamps_ms" in f:
+            return FollowSpikes(f["timestamps_ms"], f["n_units"], self.lag_ms, self.normalize)
+        from .sonata import read_provenance, read_spikes
+
+        if "spikes_file" not in f or "population" not in f:
+            raise ValueError(
+                f"Invalid 'follow': {f!r}. Allowed keys: 'spikes_file' + 'population' "
+                "(+ optional 'n_units'), or 'timestamps_ms' + 'n_units'."
+            )
+        df = read_spikes(f["spikes_file"], f["population"])
+        n_units = f.get("n_units")
+        if n_units is None:
+            n_units = read_provenance(f["spikes_file"], f["population"]).get("n_nodes")
+        if n_units is None:
+            n_units = int(df["node_ids"].max()) + 1 if len(df) else 1
+        return FollowSpikes(df["timestamps"].to_numpy(), int(n_units), self.lag_ms, self.normalize)
+
+    def params(self):
+        out = super().params()
+        out["follow"] = {k: v for k, v in self.follow.items() if k != "timestamps_ms"}
+        return out
+
+    def blocks(self, units, tstart_ms, tstop_ms, seed):
+        grid = self.followed().evaluate(tstart_ms, tstop_ms, self.dt_ms)
+        yield Block(units.node_ids, self._dist.draw(seed, units.population, units.node_ids), grid)
+
+
+@register
+@dataclass
+class Rhythmic(InputModel):
+    """Rhythmic (sinusoidally modulated) trains: ``rate * (1 + m sin(2 pi f t + phase))``.
+
+    Parameters
+    ----------
+    frequency_hz : float
+        Rhythm frequency (Hz).
+    depth : float
+        Modulation depth (see ``depth_definition``).
+    depth_definition : {'standard', 'original'}
+        ``'standard'``: the rate swings between ``rate * (1 - depth)`` and
+        ``rate * (1 + depth)``. ``'original'``: the original raster_maker's amplitude
+        ``rate / (1/depth - 1)``.
+    phase_rad : float
+        Phase at t = 0 ms.
+    rates : number, dict or RateDistribution
+        Per-unit mean rate (Hz); default the original's dendritic inhibition
+        (truncated normal 3.9 +/- 4.9 Hz would be ``{"preset": "truncated_normal",
+        "mean_hz": 3.9, "sd_hz": 4.9}``); default here 10 Hz for every unit.
+    """
+
+    name: ClassVar[str] = "rhythmic"
+    frequency_hz: float = 8.0
+    depth: float = 0.5
+    depth_definition: str = "standard"
+    phase_rad: float = 0.0
+    rates: Any = 10.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.rates = as_rate_distribution(self.rates)
+        self.profile = Sinusoid(
+            self.frequency_hz, self.depth, self.phase_rad, 1.0, self.depth_definition
+        )
+
+    def blocks(self, units, tstart_ms, tstop_ms, seed):
+        grid = self.profile.evaluate(tstart_ms, tstop_ms, self.dt_ms)
+        yield Block(units.node_ids, self.rates.draw(seed, units.population, units.node_ids), grid)

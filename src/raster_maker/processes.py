@@ -1,0 +1,232 @@
+"""Spike processes: exact inhomogeneous Poisson by time rescaling, and its variants.
+
+All processes draw for many units at once. Unit ``i`` fires with rate
+``scale_hz[i] * z(t)``, where ``z`` is a piecewise-constant profile shared by the units
+(a :class:`~raster_maker.profiles.ProfileGrid`). With ``Z(t) = int z dt`` the number of
+spikes of unit ``i`` is Poisson with mean ``Lambda_i = scale_hz[i] * Z(tstop)`` and, given
+that number, the spikes sit at ``Z^-1(Z(tstop) * U_(k))`` with ``U_(k)`` uniform order
+statistics (time rescaling, exact for a piecewise-constant rate). The order statistics are
+ratios of partial sums of exponentials, summed in integer arithmetic so a unit's spike
+times do not depend on which other units share the batch.
+
+Every random number comes from the unit's own counter-based stream
+(:mod:`raster_maker.streams`): counter 0 gives the spike count, counters 1.. the gaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ._check import check_int, check_number, check_option
+from .streams import uniform, words
+
+__all__ = ["SpikeProcess", "poisson_counts", "draw_spikes", "PROCESS_KINDS"]
+
+PROCESS_KINDS = ("poisson", "binned", "gamma")
+_QUANT = 2.0**32  # exponential gaps are summed as integers in units of 2**-32
+_PHASE_COUNTER = np.uint64(1) << np.uint64(62)  # gamma phase word, far from the gap counters
+
+
+@dataclass(frozen=True)
+class SpikeProcess:
+    """How spikes are drawn from a rate.
+
+    Parameters
+    ----------
+    kind : {'poisson', 'binned', 'gamma'}
+        ``'poisson'``: inhomogeneous Poisson in continuous time (sub-ms timestamps).
+        ``'binned'``: the original raster_maker process: at most one spike per ``dt_ms``
+        bin, placed at the bin start; a bin holds a spike with probability
+        ``1 - exp(-rate * dt)`` (a Poisson count above zero, as the original drew).
+        ``'gamma'``: a renewal process with gamma(``order``) intervals (more regular
+        than Poisson for ``order > 1``), by time rescaling.
+    refractory_ms : float
+        Absolute refractory period (ms), 0 for none. The underlying rate is raised to
+        ``r / (1 - r * refractory)`` so the realised mean rate matches the target
+        ``r`` (exact for a constant rate); spikes closer than the period to the last
+        kept spike are removed.
+    order : int
+        Shape of the gamma intervals (``kind='gamma'`` only).
+    dt_ms : float
+        Bin width of the binned process.
+    """
+
+    kind: str = "poisson"
+    refractory_ms: float = 0.0
+    order: int = 1
+    dt_ms: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_option("process", self.kind, PROCESS_KINDS)
+        check_number("refractory_ms", self.refractory_ms, min_value=0.0, units="ms")
+        check_int("order", self.order, min_value=1)
+        check_number("dt_ms", self.dt_ms, min_value=0.0, strict_min=True, units="ms")
+        if self.kind != "gamma" and self.order != 1:
+            raise ValueError(
+                f"Invalid value for 'order': {self.order}. Allowed: 1 unless process='gamma'."
+            )
+
+    def params(self) -> dict:
+        return {
+            "kind": self.kind,
+            "refractory_ms": self.refractory_ms,
+            "order": self.order,
+            "dt_ms": self.dt_ms,
+        }
+
+    def rate_factor(self, peak_rate_hz: float) -> float | np.ndarray:
+        """Check the refractory period against a rate; return the rate correction."""
+        if not self.refractory_ms:
+            return 1.0
+        r_tau = np.asarray(peak_rate_hz) * self.refractory_ms / 1000.0
+        if np.any(r_tau >= 1.0):
+            raise ValueError(
+                f"Invalid value for 'refractory_ms': {self.refractory_ms} ms is too long for a rate of "
+                f"{float(np.max(peak_rate_hz)):.6g} Hz. Allowed: refractory_ms < 1000 / rate_hz "
+                f"= {1000.0 / float(np.max(peak_rate_hz)):.6g} ms."
+            )
+        return 1.0 / (1.0 - r_tau)
+
+
+def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Inverse Poisson CDF: the smallest ``k`` with ``P(N <= k; lam) >= u``, elementwise.
+
+    Exact up to the accuracy of :func:`scipy.special.pdtr`, and a pure function of each
+    ``(u, lam)`` pair, so a unit's count never depends on the others in its batch.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    out = np.zeros(u.shape, dtype=np.int64)
+    pos = lam > 0
+    if not pos.any():
+        return out
+    uniq, inv = np.unique(lam[pos], return_inverse=True)
+    if uniq.size <= 64:  # few distinct means (constant rates): one CDF table each
+        res = np.empty(inv.size, dtype=np.int64)
+        up = u[pos]
+        for j, m in enumerate(uniq):
+            sel = inv == j
+            kmax = int(m + 12.0 * np.sqrt(m) + 40)
+            cdf = special.pdtr(np.arange(kmax + 1, dtype=np.float64), m)
+            cdf[-1] = np.inf  # u <= 1 always lands inside the table
+            res[sel] = np.searchsorted(cdf, up[sel], side="left")
+        out[pos] = res
+        return out
+    up, lp = u[pos], lam[pos]
+    k = np.ceil(special.pdtrik(up, lp))
+    k = np.where(np.isfinite(k), np.maximum(k, 0), lp)
+    for _ in range(64):  # correct pdtrik's guess to the exact inverse of pdtr
+        down = (k > 0) & (special.pdtr(k - 1, lp) >= up)
+        up_ = special.pdtr(k, lp) < up
+        if not (down.any() or up_.any()):
+            break
+        k = k - down + up_
+    out[pos] = k.astype(np.int64)
+    return out
+
+
+def _row_index(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (row of each element, index within its row) for rows of given lengths."""
+    total = int(counts.sum())
+    rows = np.repeat(np.arange(counts.size), counts)
+    starts = np.cumsum(counts) - counts
+    within = np.arange(total, dtype=np.int64) - np.repeat(starts, counts)
+    return rows, within
+
+
+def _order_statistics(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted uniforms in (0, 1): ``counts[i]`` of them for stream ``keys[i]``.
+
+    Returns (row index per value, values). Uses counters 1 .. counts[i] + 1.
+    """
+    n1 = counts + 1
+    rows, within = _row_index(n1)
+    u = uniform(keys[rows], within + 1)
+    np.log(u, out=u)
+    u *= -_QUANT
+    gaps = np.ceil(u).astype(np.int64)  # >= 1: no value lands on 0 or 1
+    gaps[gaps == 0] = 1
+    csum = np.cumsum(gaps)
+    ends = np.cumsum(n1) - 1
+    before = np.concatenate(([0], csum[ends[:-1]])) if counts.size else np.zeros(0, np.int64)
+    csum -= np.repeat(before, n1)  # exact partial sums within each row
+    total = csum[ends].astype(np.float64)
+    keep = np.ones(csum.size, dtype=bool)
+    keep[ends] = False
+    vals = csum[keep].astype(np.float64)
+    rows = rows[keep]
+    vals /= total[rows]
+    return rows, vals
+
+
+def draw_spikes(
+    process: SpikeProcess,
+    keys: np.ndarray,
+    scale_hz: np.ndarray,
+    grid,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw spikes for units sharing one rate profile.
+
+    Parameters
+    ----------
+    process : SpikeProcess
+    keys : ndarray of uint64
+        Per-unit stream keys (:func:`raster_maker.streams.node_keys`).
+    scale_hz : ndarray of float
+        Per-unit rate scale: unit ``i`` fires at ``scale_hz[i] * grid.values`` Hz.
+    grid : ProfileGrid
+        The shared, piecewise-constant profile on its time grid.
+
+    Returns
+    -------
+    rows : ndarray of int64
+        Index into ``keys`` of each spike; non-decreasing.
+    times_ms : ndarray of float64
+        Spike times in ms, sorted within each unit, inside ``(tstart, tstop)``.
+    """
+    scale = np.asarray(scale_hz, dtype=np.float64)
+    factor = process.rate_factor(scale * grid.peak)
+    lam = scale * factor * grid.total
+    if process.kind == "gamma":
+        lam = lam * process.order
+    counts = poisson_counts(uniform(keys, np.zeros(keys.size, np.uint64)), lam)
+    rows, vals = _order_statistics(keys, counts)
+    vals *= grid.total
+    times = grid.invert(vals)
+    if process.kind == "gamma" and process.order > 1:
+        rows, times = _keep_every_kth(keys, counts, rows, times, process.order)
+    if process.kind == "binned":
+        rows, times = _bin(rows, times, grid.tstart, process.dt_ms)
+    if process.refractory_ms:
+        rows, times = _dead_time(rows, times, process.refractory_ms)
+    return rows, times
+
+
+def _keep_every_kth(keys, counts, rows, times, k):
+    phase = (words(keys, np.full(keys.size, _PHASE_COUNTER)) % np.uint64(k)).astype(np.int64)
+    _, within = _row_index(counts)
+    keep = (within + phase[rows]) % k == k - 1
+    return rows[keep], times[keep]
+
+
+def _bin(rows, times, tstart, dt):
+    idx = np.floor((times - tstart) / dt)
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (idx[1:] != idx[:-1])
+    return rows[first], tstart + idx[first] * dt
+
+
+def _dead_time(rows, times, tau):
+    """Remove spikes closer than ``tau`` to the previous kept spike of the same unit."""
+    while True:
+        close = np.zeros(rows.size, dtype=bool)
+        close[1:] = (rows[1:] == rows[:-1]) & (times[1:] - times[:-1] < tau)
+        if not close.any():
+            return rows, times
+        # drop only the first violator of each run; its successor is re-checked next round
+        first = close.copy()
+        first[1:] &= ~close[:-1]
+        rows, times = rows[~first], times[~first]

@@ -1,0 +1,437 @@
+"""Rate profiles: how a rate varies in time, on a grid of ``dt_ms`` bins.
+
+A profile is evaluated on ``[tstart_ms, tstop_ms)`` in bins of ``dt_ms`` (the last bin may
+be shorter) and gives one non-negative value per bin, constant within the bin. Profiles
+are dimensionless multipliers of a unit's rate in Hz unless documented otherwise
+(``Constant(10.0)`` times a unit rate of 1 Hz is 10 Hz). They compose: ``2 * p``,
+``p + 0.5``, ``p * q``.
+
+Profiles that need random numbers (noise) take a :class:`numpy.random.Generator`; input
+models hand them one derived from ``(seed, population, group key)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import signal
+
+from ._check import check_number, check_option, check_rates, check_window
+
+__all__ = [
+    "ProfileGrid",
+    "Profile",
+    "Constant",
+    "Sinusoid",
+    "PinkNoise",
+    "FromArray",
+    "FromCallable",
+    "FollowSpikes",
+    "time_grid",
+    "minmax_half",
+    "ORIGINAL_FILTER_B",
+    "ORIGINAL_FILTER_A",
+]
+
+# The original raster_maker's 1/f filter (for 1 kHz sampling) and its 2000-sample warm-up.
+ORIGINAL_FILTER_B = (0.049922035, -0.095993537, 0.050612699, -0.004408786)
+ORIGINAL_FILTER_A = (1.0, -2.494956002, 2.017265875, -0.522189400)
+_WARMUP = 2000
+
+
+def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
+    """Bin edges (ms) of ``[tstart_ms, tstop_ms)`` in steps of ``dt_ms``; the last bin may be short."""
+    tstart, tstop = check_window(tstart_ms, tstop_ms)
+    dt = check_number("dt_ms", dt_ms, min_value=0.0, strict_min=True, units="ms")
+    n = max(1, math.ceil((tstop - tstart) / dt - 1e-9))
+    edges = tstart + dt * np.arange(n + 1, dtype=np.float64)
+    edges[-1] = tstop
+    return edges
+
+
+def minmax_half(x: np.ndarray) -> np.ndarray:
+    """Min-max normalise to [0, 1] and add 0.5, as the original did (a flat trace gives 1)."""
+    x = np.asarray(x, dtype=np.float64)
+    lo, hi = x.min(), x.max()
+    if hi == lo:
+        return np.ones_like(x)
+    return (x - lo) / (hi - lo) + 0.5
+
+
+@dataclass(frozen=True)
+class ProfileGrid:
+    """A profile evaluated on a grid: ``values[j]`` holds on ``[edges[j], edges[j+1])``.
+
+    Stores the cumulative integral ``cum`` (in s x value, so a unit with scale ``a`` Hz
+    expects ``a * total`` spikes) and inverts it to place spikes (time rescaling).
+    """
+
+    edges: np.ndarray
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        values = check_rates("profile", self.values, units="(profile values)")
+        if values.shape != (self.edges.size - 1,):
+            raise ValueError(
+                f"A profile on {self.edges.size - 1} bins needs {self.edges.size - 1} values, "
+                f"got shape {values.shape}."
+            )
+        object.__setattr__(self, "values", values)
+        cum = np.empty(self.edges.size)
+        cum[0] = 0.0
+        np.cumsum(values * np.diff(self.edges) / 1000.0, out=cum[1:])
+        object.__setattr__(self, "cum", cum)
+
+    @property
+    def tstart(self) -> float:
+        return float(self.edges[0])
+
+    @property
+    def tstop(self) -> float:
+        return float(self.edges[-1])
+
+    @property
+    def total(self) -> float:
+        """Integral of the profile over the window (s x value)."""
+        return float(self.cum[-1])
+
+    @property
+    def peak(self) -> float:
+        return float(self.values.max()) if self.values.size else 0.0
+
+    @property
+    def mean(self) -> float:
+        """Time-average of the profile over the window."""
+        return self.total * 1000.0 / (self.tstop - self.tstart)
+
+    def invert(self, v: np.ndarray) -> np.ndarray:
+        """Times (ms) at which the cumulative integral reaches ``v`` (``0 < v < total``)."""
+        if self.values.size == 1 or np.all(self.values == self.values[0]):
+            span = self.tstop - self.tstart
+            return self.tstart + v * (span / self.total)
+        j = np.searchsorted(self.cum, v, side="right") - 1
+        np.clip(j, 0, self.values.size - 1, out=j)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = self.edges[j] + (v - self.cum[j]) * (1000.0 / self.values[j])
+        return np.minimum(t, self.edges[j + 1])
+
+
+class Profile:
+    """Base class: a rate profile evaluated on a time grid.
+
+    Subclasses implement :meth:`_evaluate`. Compose with ``*`` and ``+``.
+    """
+
+    def evaluate(
+        self,
+        tstart_ms: float,
+        tstop_ms: float,
+        dt_ms: float = 1.0,
+        rng: np.random.Generator | None = None,
+    ) -> ProfileGrid:
+        """Evaluate on ``[tstart_ms, tstop_ms)`` in ``dt_ms`` bins.
+
+        Parameters
+        ----------
+        tstart_ms, tstop_ms : float
+            Time window (ms).
+        dt_ms : float
+            Bin width (ms), > 0.
+        rng : numpy.random.Generator, optional
+            Source of randomness for noise profiles.
+
+        Returns
+        -------
+        ProfileGrid
+
+        Raises
+        ------
+        ValueError
+            If the profile has negative, NaN or infinite values.
+        """
+        edges = time_grid(tstart_ms, tstop_ms, dt_ms)
+        return ProfileGrid(edges, self._evaluate(edges, np.random.default_rng(rng)))
+
+    def _evaluate(self, edges: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def params(self) -> dict[str, Any]:
+        """JSON-able description (recorded as provenance)."""
+        return {"type": type(self).__name__}
+
+    def __mul__(self, other: Profile | float) -> Profile:
+        return _Combined("product", self, _as_profile(other))
+
+    __rmul__ = __mul__
+
+    def __add__(self, other: Profile | float) -> Profile:
+        return _Combined("sum", self, _as_profile(other))
+
+    __radd__ = __add__
+
+
+def _as_profile(x: Profile | float) -> Profile:
+    return x if isinstance(x, Profile) else Constant(check_number("profile constant", x))
+
+
+class _Combined(Profile):
+    def __init__(self, op: str, a: Profile, b: Profile) -> None:
+        self.op, self.a, self.b = op, a, b
+
+    def _evaluate(self, edges, rng):
+        va, vb = self.a._evaluate(edges, rng), self.b._evaluate(edges, rng)
+        return va * vb if self.op == "product" else va + vb
+
+    def params(self):
+        return {"type": self.op, "terms": [self.a.params(), self.b.params()]}
+
+
+class Constant(Profile):
+    """A constant profile (``value`` >= 0)."""
+
+    def __init__(self, value: float = 1.0) -> None:
+        self.value = check_number("value", value, min_value=0.0)
+
+    def _evaluate(self, edges, rng):
+        return np.full(edges.size - 1, self.value)
+
+    def params(self):
+        return {"type": "Constant", "value": self.value}
+
+
+DEPTH_DEFINITIONS = ("standard", "original")
+
+
+class Sinusoid(Profile):
+    """Sinusoidal modulation around a mean: ``mean * (1 + depth * sin(2 pi f t + phase))``.
+
+    Parameters
+    ----------
+    frequency_hz : float
+        Modulation frequency (Hz), >= 0.
+    depth : float
+        Modulation depth. With ``depth_definition='standard'`` (default) the profile
+        swings between ``mean * (1 - depth)`` and ``mean * (1 + depth)``; allowed 0..1.
+        With ``'original'`` (the original raster_maker's), the amplitude is
+        ``mean / (1/depth - 1)``, i.e. a standard depth of ``depth / (1 - depth)``;
+        allowed 0..0.5 so the rate never goes negative.
+    phase_rad : float
+        Phase at ``t = 0`` ms (radians).
+    mean : float
+        Mean value (>= 0).
+    """
+
+    def __init__(
+        self,
+        frequency_hz: float,
+        depth: float = 0.5,
+        phase_rad: float = 0.0,
+        mean: float = 1.0,
+        depth_definition: str = "standard",
+    ) -> None:
+        self.frequency_hz = check_number("frequency_hz", frequency_hz, min_value=0.0, units="Hz")
+        self.depth_definition = check_option("depth_definition", depth_definition, DEPTH_DEFINITIONS)
+        top = 1.0 if depth_definition == "standard" else 0.5
+        self.depth = check_number("depth", depth, min_value=0.0, max_value=top)
+        self.phase_rad = check_number("phase_rad", phase_rad)
+        self.mean = check_number("mean", mean, min_value=0.0)
+
+    @property
+    def standard_depth(self) -> float:
+        """The depth in the standard definition (``(max - min) / (max + min)``)."""
+        if self.depth_definition == "standard":
+            return self.depth
+        return self.depth / (1.0 - self.depth)
+
+    def _evaluate(self, edges, rng):
+        # exact bin averages of the sinusoid, so the grid keeps the requested depth
+        w = 2.0 * np.pi * self.frequency_hz / 1000.0  # rad per ms
+        m = self.standard_depth
+        if w == 0.0:
+            return np.full(edges.size - 1, self.mean * (1.0 + m * np.sin(self.phase_rad)))
+        c = -np.cos(w * edges + self.phase_rad) / w
+        avg = np.diff(c) / np.diff(edges)
+        return np.maximum(self.mean * (1.0 + m * avg), 0.0)
+
+    def params(self):
+        return {
+            "type": "Sinusoid",
+            "frequency_hz": self.frequency_hz,
+            "depth": self.depth,
+            "depth_definition": self.depth_definition,
+            "phase_rad": self.phase_rad,
+            "mean": self.mean,
+        }
+
+
+class PinkNoise(Profile):
+    """1/f^exponent noise, normalised as the original (min-max, plus 0.5).
+
+    Parameters
+    ----------
+    exponent : float
+        Spectral exponent of the power spectrum, ``S(f) ~ 1/f^exponent``. With
+        ``method='original'`` only 1 is allowed.
+    method : {'original', 'fft'}
+        ``'original'``: Gaussian noise (mean 1, sd 0.5) sampled at 1 kHz, through the
+        original raster_maker's IIR filter, with its 2000-sample warm-up dropped; on a
+        grid other than 1 ms it is averaged (or held) onto the bins.
+        ``'fft'``: white Gaussian noise shaped in the frequency domain by
+        ``f^(-exponent/2)``, on the grid itself (any colour).
+    normalize : {'original', 'mean'}
+        ``'original'``: min-max to [0, 1] plus 0.5 (values in [0.5, 1.5]).
+        ``'mean'``: then divided by its mean, so the profile averages exactly 1 and a
+        unit's scale is its mean rate.
+    """
+
+    def __init__(self, exponent: float = 1.0, method: str = "original", normalize: str = "original"):
+        self.method = check_option("method", method, ("original", "fft"))
+        self.exponent = check_number("exponent", exponent, min_value=0.0, max_value=4.0)
+        self.normalize = check_option("normalize", normalize, ("original", "mean"))
+        if method == "original" and self.exponent != 1.0:
+            raise ValueError(
+                f"Invalid value for 'exponent': {exponent} with method='original'. "
+                "Allowed: 1 (use method='fft' for other colours)."
+            )
+
+    def _evaluate(self, edges, rng):
+        n_bins = edges.size - 1
+        if self.method == "original":
+            n_ms = max(1, math.ceil(edges[-1] - edges[0]))
+            x = rng.normal(1.0, 0.5, n_ms + _WARMUP)
+            trace = signal.lfilter(ORIGINAL_FILTER_B, ORIGINAL_FILTER_A, x)[_WARMUP:]
+            vals = _onto_grid(trace, edges)
+        else:
+            vals = _fft_noise(n_bins, np.diff(edges).mean(), self.exponent, rng)
+        vals = minmax_half(vals)
+        if self.normalize == "mean":
+            vals = vals / vals.mean()
+        return vals
+
+    def params(self):
+        return {
+            "type": "PinkNoise",
+            "exponent": self.exponent,
+            "method": self.method,
+            "normalize": self.normalize,
+        }
+
+
+def _onto_grid(trace_1ms: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Average a 1 kHz trace (sample k on [t0+k, t0+k+1) ms) over the grid's bins."""
+    rel = edges - edges[0]
+    if np.allclose(np.diff(rel)[:-1], 1.0) and rel.size - 1 == trace_1ms.size:
+        return trace_1ms
+    cum = np.concatenate(([0.0], np.cumsum(trace_1ms)))
+    k = np.arange(cum.size, dtype=np.float64)
+    area = np.interp(rel, k, cum)  # exact integral of the step trace (linear inside a step)
+    return np.diff(area) / np.diff(rel)
+
+
+def _fft_noise(n: int, dt_ms: float, exponent: float, rng: np.random.Generator) -> np.ndarray:
+    white = rng.standard_normal(n)
+    spec = np.fft.rfft(white)
+    f = np.fft.rfftfreq(n, d=dt_ms / 1000.0)
+    shape = np.zeros_like(f)
+    shape[1:] = f[1:] ** (-exponent / 2.0)
+    return np.fft.irfft(spec * shape, n=n)
+
+
+class FromArray(Profile):
+    """A user-given profile sampled every ``dt_ms`` from ``t0_ms``; held constant per sample.
+
+    Values must be finite and >= 0. The grid's bins take the average of the samples they
+    cover; times outside the samples hold the nearest sample.
+    """
+
+    def __init__(self, values: Any, dt_ms: float = 1.0, t0_ms: float = 0.0) -> None:
+        self.samples = check_rates("values", values, units="")
+        if self.samples.ndim != 1 or self.samples.size == 0:
+            raise ValueError(f"'values' must be a non-empty 1-D array, got shape {self.samples.shape}.")
+        self.dt_ms = check_number("dt_ms", dt_ms, min_value=0.0, strict_min=True, units="ms")
+        self.t0_ms = check_number("t0_ms", t0_ms, units="ms")
+
+    def _evaluate(self, edges, rng):
+        rel = (edges - self.t0_ms) / self.dt_ms
+        cum = np.concatenate(([0.0], np.cumsum(self.samples)))
+        k = np.arange(cum.size, dtype=np.float64)
+        lo_val, hi_val = self.samples[0], self.samples[-1]
+        area = np.interp(rel, k, cum)
+        area = area + np.minimum(rel, 0) * lo_val + np.maximum(rel - self.samples.size, 0) * hi_val
+        return np.maximum(np.diff(area) / np.diff(rel), 0.0)
+
+    def params(self):
+        return {"type": "FromArray", "n": int(self.samples.size), "dt_ms": self.dt_ms, "t0_ms": self.t0_ms}
+
+
+class FromCallable(Profile):
+    """A profile from a function of time: ``func(t_ms: ndarray) -> values``, sampled at bin centres."""
+
+    def __init__(self, func: Callable[[np.ndarray], np.ndarray]) -> None:
+        if not callable(func):
+            raise TypeError(f"'func' must be callable, got {type(func).__name__}.")
+        self.func = func
+
+    def _evaluate(self, edges, rng):
+        centres = 0.5 * (edges[:-1] + edges[1:])
+        vals = np.broadcast_to(np.asarray(self.func(centres), dtype=np.float64), centres.shape)
+        return check_rates("profile function values", vals, units="").copy()
+
+    def params(self):
+        return {"type": "FromCallable", "func": getattr(self.func, "__qualname__", repr(self.func))}
+
+
+class FollowSpikes(Profile):
+    """The population rate of other spikes, delayed: inhibition that follows excitation.
+
+    The population rate (Hz) of ``timestamps_ms`` in the grid's bins, divided by the
+    number of units, shifted later by ``lag_ms`` (circularly, as the original did, so the
+    profile keeps its length), then normalised.
+
+    Parameters
+    ----------
+    timestamps_ms : array-like
+        Spike times (ms) of the followed population.
+    n_units : int
+        Number of units of the followed population (the original used max(node id) + 1).
+    lag_ms : float
+        Delay (ms) >= 0; rounded to whole bins.
+    normalize : {'original', 'mean', 'none'}
+        ``'original'``: min-max plus 0.5 (the original's ``shift_exc_noise``);
+        ``'mean'``: divided by its mean; ``'none'``: the delayed rate in Hz.
+    """
+
+    def __init__(self, timestamps_ms: Any, n_units: int, lag_ms: float = 2.0, normalize: str = "original"):
+        self.timestamps_ms = np.asarray(timestamps_ms, dtype=np.float64)
+        if not np.all(np.isfinite(self.timestamps_ms)):
+            raise ValueError("Invalid value in 'timestamps_ms': not finite. Allowed: finite times in ms.")
+        if int(n_units) < 1:
+            raise ValueError(f"Invalid value for 'n_units': {n_units}. Allowed: an integer >= 1.")
+        self.n_units = int(n_units)
+        self.lag_ms = check_number("lag_ms", lag_ms, min_value=0.0, units="ms")
+        self.normalize = check_option("normalize", normalize, ("original", "mean", "none"))
+
+    def _evaluate(self, edges, rng):
+        counts, _ = np.histogram(self.timestamps_ms, bins=edges)
+        rate_hz = counts / (np.diff(edges) / 1000.0) / self.n_units
+        dt = float(np.diff(edges)[0])
+        rate_hz = np.roll(rate_hz, int(round(self.lag_ms / dt)))
+        if self.normalize == "original":
+            return minmax_half(rate_hz)
+        if self.normalize == "mean":
+            m = rate_hz.mean()
+            return rate_hz / m if m > 0 else np.ones_like(rate_hz)
+        return rate_hz
+
+    def params(self):
+        return {
+            "type": "FollowSpikes",
+            "n_spikes": int(self.timestamps_ms.size),
+            "n_units": self.n_units,
+            "lag_ms": self.lag_ms,
+            "normalize": self.normalize,
+        }

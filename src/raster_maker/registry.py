@@ -1,0 +1,78 @@
+"""A small registry of input models (generators), extensible through entry points.
+
+Third-party packages add generators by declaring, in their ``pyproject.toml``::
+
+    [project.entry-points."raster_maker.generators"]
+    my_model = "my_package.models:MyModel"
+
+where ``MyModel`` subclasses :class:`raster_maker.models.InputModel`. They are loaded the
+first time a name is looked up.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from typing import Any
+
+__all__ = ["register", "get_generator", "available_generators", "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "raster_maker.generators"
+logger = logging.getLogger("raster_maker")
+
+_REGISTRY: dict[str, type] = {}
+_entry_points_loaded = False
+
+
+def register(cls: type | None = None, *, name: str | None = None, overwrite: bool = False) -> Any:
+    """Register an input model class under ``name`` (default: its ``name`` attribute).
+
+    Usable as a decorator: ``@register`` or ``@register(name="my_model")``.
+    """
+
+    def deco(c: type) -> type:
+        key = name or getattr(c, "name", None)
+        if not key or not isinstance(key, str):
+            raise ValueError(f"Generator class {c.__name__} has no 'name' to register it under.")
+        if key in _REGISTRY and _REGISTRY[key] is not c and not overwrite:
+            raise ValueError(f"A generator named '{key}' is already registered ({_REGISTRY[key]!r}).")
+        _REGISTRY[key] = c
+        return c
+
+    return deco(cls) if cls is not None else deco
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in _REGISTRY:
+            continue
+        try:
+            register(ep.load(), name=ep.name)
+        except Exception as err:  # a broken plugin must not break the package
+            logger.warning("could not load generator entry point %r: %s", ep.value, err)
+
+
+def available_generators() -> list[str]:
+    """Names of all registered generators (built-in and from entry points)."""
+    from . import models  # noqa: F401  (registers the built-ins)
+
+    _load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def get_generator(name: str) -> type:
+    """The generator class registered under ``name``.
+
+    Raises
+    ------
+    KeyError
+        If there is none; the message lists the available names.
+    """
+    names = available_generators()
+    if name not in _REGISTRY:
+        raise KeyError(f"Unknown generator {name!r}. Available: {', '.join(names)}.")
+    return _REGISTRY[name]
