@@ -110,14 +110,14 @@ TARGET_SECTIONS = {
 }
 
 
-def _connect(source, target, p):
-    """Connection rule: one synapse with probability ``p`` (uses the seeded global RNG)."""
-    return 1 if np.random.random() < p else None
+def _connect(source, target, p, rng):
+    """Connection rule: one synapse with probability ``p`` (``rng`` is seeded)."""
+    return 1 if rng.random() < p else None
 
 
 def build(output_dir: Path, simulator: str = "bionet") -> list[NetworkBuilder]:
     """Build all populations and edges and save them to ``output_dir``."""
-    np.random.seed(SEED)
+    np.random.seed(SEED)  # noqa: NPY002  (for anything bmtk draws internally)
     spec = SIMULATORS[simulator]
     rng = np.random.default_rng(SEED)
 
@@ -153,11 +153,14 @@ def build(output_dir: Path, simulator: str = "bionet") -> list[NetworkBuilder]:
     )
 
     prox = NetworkBuilder("prox_inh_stim")
-    prox.add_nodes(N=N_PROX_INH, node_type_id=300, pop_name="prox_inh", ei="i", model_type="virtual")
+    prox.add_nodes(N=N_PROX_INH, node_type_id=300, pop_name="prox_inh", ei="i",
+                   model_type="virtual")
 
     dist = NetworkBuilder("dist_inh_stim")
-    dist.add_nodes(N=N_DIST_INH, node_type_id=400, pop_name="dist_inh", ei="i", model_type="virtual")
+    dist.add_nodes(N=N_DIST_INH, node_type_id=400, pop_name="dist_inh", ei="i",
+                   model_type="virtual")
 
+    conn_rng = np.random.default_rng(SEED + 1)
     edge_specs = [(exc, "dend", 2100), (exc, "apic", 2101), (prox, "prox_inh", 3100),
                   (dist, "dist_inh", 4100)]
     for net, pop_name, edge_type_id in edge_specs:
@@ -167,7 +170,7 @@ def build(output_dir: Path, simulator: str = "bionet") -> list[NetworkBuilder]:
             source=net.nodes(pop_name=pop_name),
             target=target.nodes(),
             connection_rule=_connect,
-            connection_params={"p": P_CONN},
+            connection_params={"p": P_CONN, "rng": conn_rng},
             target_sections=sections,
             distance_range=dist_range,
             **spec["edges"][pop_name],

@@ -87,7 +87,8 @@ def _is_up_to_date(mechanisms_dir: Path, modfiles_dir: Path) -> bool:
     lib_mtime = lib.stat().st_mtime
     for mod in mods:
         # every mod file must have been translated, and not be newer than the library
-        if not (arch_dir / f"{mod.stem}.c").exists() and not (arch_dir / f"{mod.stem}.cpp").exists():
+        translated = [arch_dir / f"{mod.stem}{ext}" for ext in (".c", ".cpp")]
+        if not any(p.exists() for p in translated):
             return False
         if mod.stat().st_mtime > lib_mtime:
             return False
