@@ -1,0 +1,66 @@
+"""The ``raster-maker`` command line: one sub-command per module in this package.
+
+Each sub-command module defines ``register(subparsers)`` (adds its parser and sets
+``func``) and a function doing the work; :func:`main` only parses and dispatches, so
+tests call ``main([...])``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+
+__all__ = ["main", "build_parser", "SUBCOMMANDS"]
+
+SUBCOMMANDS = ("generate", "inspect", "validate", "stats", "plot")
+
+
+class CLIError(Exception):
+    """An error the command line reports as one clear line and exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="raster-maker",
+        description="Make, inspect and check input spike rasters (SONATA spikes.h5) for BMTK networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"raster-maker {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bar")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+            continue  # a sub-command not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("raster_maker").setLevel(level)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (CLIError, FileExistsError, FileNotFoundError, KeyError, ValueError, TypeError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"raster-maker {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
