@@ -33,12 +33,15 @@ Usage::
     python examples/build_network.py --simulator pointnet     # -> examples/pointnet/network/
     python examples/build_network.py /some/dir --simulator bionet
 
+Besides the SONATA nodes/edges files, ``node_sets.json`` (named subsets: ``l5pc``,
+``basal_exc``, ``apical_exc``, ``prox_inh``, ``dist_inh``) is written to the output folder.
 The synapse and cell-dynamics json files referenced here live in ``examples/components``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -107,6 +110,16 @@ TARGET_SECTIONS = {
     "apic": (["apic"], [300.0, 1200.0]),
     "prox_inh": (["somatic"], [0.0, 50.0]),
     "dist_inh": (["dend", "apic"], [50.0, 1200.0]),
+}
+
+
+# Written to <output_dir>/node_sets.json (SONATA node-set file, referenced by the configs).
+NODE_SETS = {
+    "l5pc": {"population": "target", "pop_name": "L5PC"},
+    "basal_exc": {"population": "exc_stim", "pop_name": "dend"},
+    "apical_exc": {"population": "exc_stim", "pop_name": "apic"},
+    "prox_inh": {"population": "prox_inh_stim"},
+    "dist_inh": {"population": "dist_inh_stim"},
 }
 
 
@@ -184,6 +197,7 @@ def build(output_dir: Path, simulator: str = "bionet") -> list[NetworkBuilder]:
     for name in ["target", "exc_stim", "prox_inh_stim", "dist_inh_stim"]:
         _sort_csv_columns(output_dir / f"{name}_node_types.csv")
         _sort_csv_columns(output_dir / f"{name}_target_edge_types.csv")
+    (output_dir / "node_sets.json").write_text(json.dumps(NODE_SETS, indent=2) + "\n")
     return nets
 
 

@@ -326,3 +326,17 @@ def test_example_configs(config):
     conf = load_sim_config(config)
     for name, entry in conf["inputs"].items():
         assert resolve_node_set(conf, entry["node_set"]).population == name
+
+
+@pytest.mark.parametrize("folder, template", [("network", "nrn:IntFire1"),
+                                              ("examples/pointnet/network", "nest:iaf_psc_alpha")])
+def test_example_network_directories(folder, template):
+    folder = REPO / folder
+    if not (folder / "node_sets.json").exists():
+        pytest.skip("example network not built")
+    basal = resolve_node_set(folder, "basal_exc")
+    assert basal.population == "exc_stim"
+    assert basal.node_ids.tolist() == list(range(700))
+    assert sorted(set(basal.attributes["group_id"])) == list(range(14))
+    target = resolve_node_set(folder, "target")
+    assert set(target.attributes["model_template"]) == {template}
