@@ -57,7 +57,7 @@ _NOISE_A = (1, -2.494956002, 2.017265875, -0.522189400)
 _NOISE_WARMUP = 2000  # samples drawn and filtered, then dropped (filter transient)
 _CHUNK_VALUES = 1 << 22  # values per vectorised block in make_noise / make_save_spikes
 _DEFAULT_BUFFER = 1 << 20  # values per dataset held in memory before a flush
-_H5_CHUNK = 1 << 14  # HDF5 chunk length of the growable datasets
+_H5_CHUNK = 1 << 12  # HDF5 chunk length: small files stay small, big blocks stay fast
 # numpy's legacy poisson refuses lam above this (RandomState.poisson "lam value too large")
 _MAX_LAM = float(np.iinfo(np.int64).max - np.sqrt(np.iinfo(np.int64).max) * 10)
 
@@ -392,7 +392,9 @@ def make_save_spikes(
     ``scipy.stats.poisson(rate / 1000).rvs()`` per unit. A unit spikes at every bin index
     whose count is above zero (several counts in a bin make one spike), plus
     ``start_time``; its node id is ``i + start_id``. Node ids go to the ``"node_ids"``
-    dataset and times to ``"timestamps"``, unit by unit.
+    dataset and times to ``"timestamps"`` in the original's order (unit after unit, times
+    increasing), appended with ``writer.append_ds`` once per block of units rather than
+    once per unit.
 
     Parameters
     ----------
