@@ -72,8 +72,8 @@ SIMULATORS = {
             "dynamics_params": "IntFire1_L5PC.json",
         },
         "edges": {
-            "dend": {"syn_weight": 0.045, "delay": 1.5, "dynamics_params": "instantaneousExc.json"},
-            "apic": {"syn_weight": 0.035, "delay": 3.0, "dynamics_params": "instantaneousExc.json"},
+            "dend": {"syn_weight": 0.012, "delay": 1.5, "dynamics_params": "instantaneousExc.json"},
+            "apic": {"syn_weight": 0.009, "delay": 3.0, "dynamics_params": "instantaneousExc.json"},
             "prox_inh": {
                 "syn_weight": 0.02, "delay": 1.0, "dynamics_params": "instantaneousInh.json"},
             "dist_inh": {
@@ -88,9 +88,9 @@ SIMULATORS = {
             "dynamics_params": "iaf_psc_alpha_L5PC.json",
         },
         "edges": {
-            "dend": {"syn_weight": 45.0, "delay": 1.5, "dynamics_params": "static_exc.json",
+            "dend": {"syn_weight": 10.0, "delay": 1.5, "dynamics_params": "static_exc.json",
                      "model_template": "static_synapse"},
-            "apic": {"syn_weight": 30.0, "delay": 3.0, "dynamics_params": "static_exc.json",
+            "apic": {"syn_weight": 7.0, "delay": 3.0, "dynamics_params": "static_exc.json",
                      "model_template": "static_synapse"},
             "prox_inh": {"syn_weight": -10.0, "delay": 1.0, "dynamics_params": "static_inh.json",
                          "model_template": "static_synapse"},

@@ -24,7 +24,7 @@ from simulation import (
 from raster_maker.nodesets import resolve_node_set
 
 TSTOP = 2000.0  # ms
-RATES = {"exc_stim": 2.0, "prox_inh_stim": 10.0, "dist_inh_stim": 10.0}  # Hz
+RATES = {"exc_stim": 11.0, "prox_inh_stim": 20.0, "dist_inh_stim": 5.0}  # Hz, near the example recipe
 N_TARGET = 5
 
 SIMULATORS = {
@@ -73,18 +73,26 @@ def input_dir(tmp_path_factory):
     return folder
 
 
+def _sonata_inputs(keep=INPUT_POPULATIONS):
+    """Plain ``"module": "sonata"`` entries reading the files written by ``input_dir``."""
+    return {
+        pop: {"input_type": "spikes", "module": "sonata", "node_set": pop, "population": pop,
+              "input_file": f"$INPUT_DIR/{pop}_spikes.h5"}
+        for pop in keep
+    }
+
+
 def _config(simulator, tmp_path, input_dir, inputs=None):
     template = SIMULATORS[simulator][0]
+    if inputs is None:
+        inputs = _sonata_inputs()
     return write_config(template, tmp_path / "config.json",
                         manifest={"$INPUT_DIR": input_dir, "$OUTPUT_DIR": tmp_path / "output"},
                         inputs=inputs, run={"tstop": TSTOP})
 
 
 def _input_entries(template, keep):
-    import json
-
-    entries = json.loads(Path(template).read_text())["inputs"]
-    return {name: entry for name, entry in entries.items() if name in keep}
+    return _sonata_inputs(keep)
 
 
 @pytest.mark.parametrize("simulator", _params())

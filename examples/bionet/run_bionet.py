@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bmtk.simulator import bionet
 
+import raster_maker  # noqa: F401  (registers the "raster_maker" input module with BMTK)
 from raster_maker._neuron_mechanisms import ensure_vecstim
 
 

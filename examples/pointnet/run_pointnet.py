@@ -9,6 +9,8 @@ from pathlib import Path
 
 from bmtk.simulator import pointnet
 
+import raster_maker  # noqa: F401  (registers the "raster_maker" input module with BMTK)
+
 
 def run(config_file):
     conf = pointnet.Config.from_json(str(config_file))

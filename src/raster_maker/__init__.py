@@ -1,7 +1,21 @@
-"""raster_maker: realistic input spike rasters for BMTK / SONATA network models."""
+"""raster_maker: realistic input spike rasters for BMTK / SONATA network models.
+
+The new API::
+
+    from raster_maker import generate
+    generate("functional_groups", "exc_stim", node_ids, 0.0, 5000.0, seed=1, output="exc.h5")
+
+The original module's API (``SonataWriter``, ``make_noise``, ``make_save_spikes``,
+``shift_exc_noise``, ``minmax``, ``zscore``) is importable from here unchanged; see
+:mod:`raster_maker.legacy`.
+
+Importing the package registers its BMTK hooks (the ``raster_maker`` input module and
+``spikes_function``), see :mod:`raster_maker.bmtk_inputs`.
+"""
 
 from __future__ import annotations
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -9,6 +23,89 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-from .sonata import SpikesWriter, read_spikes, write_spikes
+logging.getLogger("raster_maker").addHandler(logging.NullHandler())
 
-__all__ = ["__version__", "SpikesWriter", "read_spikes", "write_spikes"]
+from . import legacy  # noqa: E402
+from .generate import GenerationResult, generate, iter_spikes, make_model  # noqa: E402
+from .legacy import (  # noqa: E402
+    SonataWriter,
+    make_noise,
+    make_save_spikes,
+    minmax,
+    shift_exc_noise,
+    zscore,
+)
+from .models import FunctionalGroups, InputModel, Poisson, Rhythmic, ShiftedInhibition  # noqa: E402
+from .processes import SpikeProcess  # noqa: E402
+from .profiles import (  # noqa: E402
+    Constant,
+    FollowSpikes,
+    FromArray,
+    FromCallable,
+    PinkNoise,
+    Profile,
+    Sinusoid,
+)
+from .rates import RateDistribution, levy_exp, truncated_normal  # noqa: E402
+from .registry import available_generators, get_generator, register  # noqa: E402
+from .sonata import (  # noqa: E402
+    SpikesWriter,
+    from_spike_trains,
+    read_metadata,
+    read_provenance,
+    read_spikes,
+    to_spike_trains,
+    write_spikes,
+)
+
+__all__ = [
+    "__version__",
+    # new API
+    "generate",
+    "iter_spikes",
+    "make_model",
+    "GenerationResult",
+    "InputModel",
+    "Poisson",
+    "FunctionalGroups",
+    "ShiftedInhibition",
+    "Rhythmic",
+    "SpikeProcess",
+    "Profile",
+    "Constant",
+    "Sinusoid",
+    "PinkNoise",
+    "FromArray",
+    "FromCallable",
+    "FollowSpikes",
+    "RateDistribution",
+    "levy_exp",
+    "truncated_normal",
+    "available_generators",
+    "get_generator",
+    "register",
+    "SpikesWriter",
+    "write_spikes",
+    "read_spikes",
+    "read_provenance",
+    "read_metadata",
+    "to_spike_trains",
+    "from_spike_trains",
+    # the original module's API
+    "legacy",
+    "SonataWriter",
+    "make_noise",
+    "make_save_spikes",
+    "minmax",
+    "shift_exc_noise",
+    "zscore",
+]
+
+
+def _register_bmtk() -> None:
+    from .bmtk_inputs import register_with_bmtk
+
+    register_with_bmtk()
+
+
+_register_bmtk()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -163,6 +164,25 @@ def _ordered_map(func, items, threads: int):
             yield pending.popleft().result()
 
 
+def _with_progress(chunks, node_ids: np.ndarray, expected_spikes: float, progress, label: str):
+    """Pass chunks through, advancing a progress bar by nodes done (output is in id order)."""
+    if progress is None:
+        progress = (
+            expected_spikes > 2e6 and sys.stderr.isatty() and logger.getEffectiveLevel() <= logging.INFO
+        )
+    if not progress:
+        yield from chunks
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=node_ids.size, unit="node", desc=f"generating {label}", file=sys.stderr) as bar:
+        for ids, ts in chunks:
+            yield ids, ts
+            if ids.size:
+                bar.n = int(np.searchsorted(node_ids, ids[-1], side="right"))
+                bar.refresh()
+
+
 def provenance(
     model: InputModel, units: Units, tstart_ms: float, tstop_ms: float, seed: int
 ) -> dict[str, Any]:
@@ -219,6 +239,7 @@ def generate(
     overwrite: bool = False,
     sorting: str = "by_id",
     batch_spikes: int = BATCH_SPIKES,
+    progress: bool | None = None,
 ) -> GenerationResult:
     """Generate the spikes of one population.
 
@@ -244,6 +265,9 @@ def generate(
         memory (``result.spikes``).
     sorting : {'by_id', 'by_time', 'none'}
         Order in a new file. Spikes are produced by node id.
+    progress : bool, optional
+        Show a progress bar (tqdm, on stderr). Default: only on a terminal, when the
+        ``raster_maker`` logger shows INFO, and for work of more than ~2 M spikes.
 
     Returns
     -------
@@ -255,6 +279,8 @@ def generate(
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     blocks = list(model.blocks(units, tstart, tstop, seed))
     chunks = iter_spikes(model, units, tstart, tstop, seed, batch_spikes=batch_spikes, blocks=blocks)
+    expected = sum(float(b.scale_hz.sum()) * b.grid.total for b in blocks)
+    chunks = _with_progress(chunks, units.node_ids, expected, progress, population)
     result = GenerationResult(population, int(units.node_ids.size), 0, seed, tstart, tstop)
     if output is None:
         parts = list(chunks)

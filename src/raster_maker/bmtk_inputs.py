@@ -1,0 +1,418 @@
+"""BMTK integration: raster_maker generators as input producers of a simulation config.
+
+Importing :mod:`raster_maker` registers two hooks with BMTK (BMTK has no plugin
+discovery, so ``import raster_maker`` in the run script is all it takes):
+
+1. a ``SimInput`` module named ``raster_maker``: an ``inputs`` entry such as ::
+
+       "exc_stim_spikes": {
+           "input_type": "spikes", "module": "raster_maker",
+           "generator": "functional_groups", "node_set": "exc_stim",
+           "input_file": "$BASE_DIR/inputs/exc_stim_spikes.h5", "seed": 123,
+           "group_size": 100
+       }
+
+   makes (or reuses) the SONATA file when the simulator reads the config, then hands
+   BMTK a standard ``sonata`` input. Keys other than the reserved ones below are the
+   generator's parameters (or put them in a ``"params"`` dict).
+2. a ``@spikes_generator`` function named ``raster_maker`` for bionet's
+   ``"module": "function"`` route (``"spikes_function": "raster_maker"`` plus the same
+   keys): it returns, for each node, exactly the times the file route writes.
+
+The time window is the config's ``run`` block (``tstart``, default 0, and ``tstop``, ms)
+unless the entry gives ``tstart``/``tstop``. A file is reused when its recorded
+provenance (generator, parameters, seed, node ids, window, package version) matches;
+otherwise it is regenerated. A file at ``input_file`` that raster_maker did not write
+is never overwritten unless the entry says ``"overwrite": true``. Under MPI only rank 0
+writes; the other ranks wait for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .generate import generate, iter_spikes, make_model, provenance
+from .models import Units
+from .sonata import read_provenance
+
+__all__ = [
+    "RESERVED_KEYS",
+    "InputRequest",
+    "input_request",
+    "ensure_input_file",
+    "raster_maker_inputs",
+    "register_with_bmtk",
+    "spikes_for_node",
+]
+
+logger = logging.getLogger("raster_maker")
+
+MODULE_NAME = "raster_maker"
+RESERVED_KEYS = frozenset(
+    {
+        "input_type", "module", "generator", "node_set", "input_file", "seed", "tstart",
+        "tstop", "population", "overwrite", "enabled", "spikes_function", "params", "config",
+        "trial", "file_type",
+    }
+)
+
+
+@dataclass
+class InputRequest:
+    """One raster_maker input of a config, resolved against the network."""
+
+    name: str
+    generator: str
+    params: dict[str, Any]
+    population: str
+    node_ids: np.ndarray
+    attributes: Any
+    tstart_ms: float
+    tstop_ms: float
+    seed: int | None
+    input_file: Path | None
+    overwrite: bool = False
+    entry: dict[str, Any] = field(default_factory=dict)
+
+    def model(self):
+        return make_model(self.generator, self.params)
+
+    def expected_provenance(self, seed: int) -> dict[str, Any]:
+        """What a file made for this request records (normalised through JSON)."""
+        model = self.model()
+        units = Units(self.population, self.node_ids, self.attributes)
+        prov = provenance(model, units, self.tstart_ms, self.tstop_ms, seed)
+        prov = {k.removeprefix("raster_maker_"): v for k, v in prov.items()}
+        prov["seed"] = int(seed)
+        return json.loads(json.dumps(prov, sort_keys=True, default=str))
+
+
+def _required(entry: dict, key: str, name: str) -> Any:
+    if key not in entry or entry[key] in (None, ""):
+        raise ValueError(
+            f"Input '{name}' (module raster_maker) is missing '{key}'. Required: generator, "
+            "node_set and (for the file route) input_file; optional: seed, tstart, tstop, "
+            "population, overwrite, params."
+        )
+    return entry[key]
+
+
+def input_request(config: dict, name: str, entry: dict, *, need_file: bool = True) -> InputRequest:
+    """Resolve one ``inputs`` entry of a (loaded) simulation config.
+
+    Raises
+    ------
+    ValueError
+        If a required field is missing or the node set is empty / spans populations.
+    KeyError
+        Unknown node set or generator (the message lists what exists).
+    """
+    from .nodesets import resolve_node_set
+
+    generator = _required(entry, "generator", name)
+    node_set = _required(entry, "node_set", name)
+    input_file = Path(_required(entry, "input_file", name)) if need_file else None
+    params = dict(entry.get("params") or {})
+    params.update({k: v for k, v in entry.items() if k not in RESERVED_KEYS})
+    params = _resolve_follow(config, name, params)
+    nodes = resolve_node_set(config, node_set)
+    if "population" in entry and entry["population"] != nodes.population:
+        raise ValueError(
+            f"Input '{name}': 'population' is '{entry['population']}' but node set "
+            f"{node_set!r} is in population '{nodes.population}'."
+        )
+    run = config.get("run", {})
+    tstart = float(entry.get("tstart", run.get("tstart", 0.0)))
+    if "tstop" not in entry and "tstop" not in run:
+        raise ValueError(f"Input '{name}': no 'tstop' in the entry nor in the config's 'run' block.")
+    tstop = float(entry.get("tstop", run.get("tstop")))
+    seed = entry.get("seed")
+    return InputRequest(
+        name=name,
+        generator=generator,
+        params=params,
+        population=nodes.population,
+        node_ids=np.asarray(nodes.node_ids),
+        attributes=nodes.attributes,
+        tstart_ms=tstart,
+        tstop_ms=tstop,
+        seed=None if seed is None else int(seed),
+        input_file=input_file,
+        overwrite=bool(entry.get("overwrite", False)),
+        entry=dict(entry),
+    )
+
+
+def _resolve_follow(config: dict, name: str, params: dict) -> dict:
+    """``"follow": {"input": OTHER}`` names another raster_maker input of the config."""
+    follow = params.get("follow")
+    if not (isinstance(follow, dict) and "input" in follow):
+        return params
+    other = follow["input"]
+    inputs = config.get("inputs", {})
+    if other not in inputs:
+        raise KeyError(
+            f"Input '{name}' follows input '{other}', which is not in the config; inputs: "
+            f"{', '.join(inputs)}."
+        )
+    req = input_request(config, other, inputs[other])
+    path = ensure_input_file(config, other, inputs[other])
+    params = dict(params)
+    params["follow"] = {
+        "spikes_file": str(path),
+        "population": req.population,
+        "n_units": int(req.node_ids.size),
+        **{k: v for k, v in follow.items() if k != "input"},
+    }
+    return params
+
+
+def _matching_file(req: InputRequest) -> bool:
+    path = req.input_file
+    if path is None or not path.exists():
+        return False
+    try:
+        have = read_provenance(path, req.population)
+    except (OSError, KeyError) as err:
+        logger.warning("cannot read %s (%s); it will be regenerated if allowed", path, err)
+        return False
+    if not have:
+        return False
+    seed = req.seed if req.seed is not None else have.get("seed")
+    want = req.expected_provenance(int(seed))
+    got = json.loads(json.dumps(have, sort_keys=True, default=str))
+    return want == got
+
+
+_SESSION_SEEDS: dict[tuple, int] = {}
+
+
+def ensure_input_file(config: dict, name: str, entry: dict, *, force: bool = False) -> Path:
+    """Make the file of one ``raster_maker`` input, or reuse a matching one.
+
+    Returns the path. Under MPI (mpi4py, more than one rank) rank 0 does the work and
+    the other ranks wait for its answer.
+    """
+    comm = _mpi_comm()
+    if comm is None:
+        return _ensure(config, name, entry, force)
+    result: Any = None
+    if comm.Get_rank() == 0:
+        try:
+            result = _ensure(config, name, entry, force)
+        except Exception as err:  # every rank must learn of it, or they deadlock
+            result = err
+    result = comm.bcast(result, root=0)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _ensure(config: dict, name: str, entry: dict, force: bool) -> Path:
+    req = input_request(config, name, entry)
+    path = req.input_file
+    if not force and _matching_file(req):
+        logger.info("input '%s': reusing %s (provenance matches)", name, path)
+        return path
+    overwrite = force or req.overwrite
+    if path.exists() and not overwrite:
+        if read_provenance_or_empty(path, req.population):
+            overwrite = True  # our own derived file with other parameters: regenerate it
+            logger.info("input '%s': %s was made with other parameters; regenerating", name, path)
+        else:
+            raise FileExistsError(
+                f"Input '{name}': '{path}' exists and was not written by raster_maker; refusing "
+                "to overwrite it. Add \"overwrite\": true to the entry, or choose another input_file."
+            )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seed = req.seed
+    if seed is None:  # parsed twice by the simulator: the same seed within a session
+        seed = _SESSION_SEEDS.setdefault((str(path), req.population), _new_seed())
+    generate(
+        req.generator, req.population, req.node_ids, req.tstart_ms, req.tstop_ms,
+        params=req.params, seed=seed, attributes=req.attributes, output=path, overwrite=overwrite,
+    )
+    return path
+
+
+def _new_seed() -> int:
+    from .streams import new_seed
+
+    return new_seed()
+
+
+def read_provenance_or_empty(path: Path, population: str) -> dict:
+    try:
+        return read_provenance(path, population)
+    except (OSError, KeyError):
+        return {}
+
+
+def raster_maker_inputs(config: dict) -> dict[str, dict]:
+    """The ``inputs`` entries of a config handled by raster_maker (file route)."""
+    return {
+        name: entry
+        for name, entry in config.get("inputs", {}).items()
+        if entry.get("module") == MODULE_NAME and entry.get("enabled", True)
+    }
+
+
+# --------------------------------------------------------------------------- BMTK hooks
+def _config_from_stack() -> dict | None:
+    """Find the simulation config BMTK is parsing, from the calling frames.
+
+    BMTK hands an input module only its own entry; the config it came from is a local
+    (``cfg`` / ``config``) of a caller: ``inputs.from_config(cfg)`` or a simulator's
+    ``from_config``.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        for key in ("cfg", "config", "conf"):
+            val = frame.f_locals.get(key)
+            if isinstance(val, dict) and "inputs" in val and "networks" in val:
+                return val
+        frame = frame.f_back
+    return None
+
+
+def _config_for(entry: dict, name: str) -> dict:
+    if entry.get("config"):
+        from .nodesets import load_sim_config
+
+        return load_sim_config(entry["config"])
+    cfg = _config_from_stack()
+    if cfg is None:
+        raise ValueError(
+            f"Input '{name}': cannot find the simulation config this entry belongs to; add "
+            '"config": "${configfname}" to the entry.'
+        )
+    return cfg
+
+
+def _make_siminput_class():
+    from bmtk.simulator.utils.simulation_inputs import SimInput
+
+    class RasterMakerInput(SimInput):
+        """``"module": "raster_maker"``: generate (or reuse) the file, then act as ``sonata``."""
+
+        def __init__(self, input_name, input_type, module, params):
+            super().__init__(input_name, input_type, module, params)
+            if not self.enabled:
+                return
+            entry = dict(params)
+            config = _config_for(entry, input_name)
+            path = ensure_input_file(config, input_name, entry)
+            req_pop = entry.get("population")
+            self.module = "sonata"
+            self.params = {
+                k: v for k, v in self.params.items() if k in ("node_set", "trial", "file_type")
+            }
+            self.params["input_file"] = str(path)
+            if req_pop:
+                self.params["population"] = req_pop
+
+        @staticmethod
+        def avail_modules():
+            return [MODULE_NAME]
+
+    return RasterMakerInput
+
+
+_FUNCTION_CACHE: dict[str, dict[str, Any]] = {}
+
+
+def _cache_key(config: dict, name: str, entry: dict) -> str:
+    blob = json.dumps([config.get("config_path"), name, entry], sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def spikes_for_node(node, sim=None) -> np.ndarray:
+    """BMTK ``@spikes_generator`` named ``raster_maker``: the times (ms) of one virtual node.
+
+    The node's input entry is the config's ``"module": "function"`` entry with
+    ``"spikes_function": "raster_maker"`` whose node set holds the node's population. The
+    whole node set is generated once (same spikes as the file route) and cached.
+    """
+    config = _config_from_stack()
+    if config is None:
+        raise RuntimeError("raster_maker spikes function: no simulation config on the call stack.")
+    population = node.population_name
+    entries = {
+        n: e
+        for n, e in config.get("inputs", {}).items()
+        if e.get("module") == "function" and e.get("spikes_function") == MODULE_NAME
+    }
+    for name, entry in entries.items():
+        key = _cache_key(config, name, entry)
+        if key not in _FUNCTION_CACHE:  # each entry's node set is generated once
+            _FUNCTION_CACHE[key] = _spikes_by_node(input_request(config, name, entry, need_file=False))
+        table = _FUNCTION_CACHE[key]
+        if table.get("population") == population:
+            return table["times"].get(int(node.node_id), np.zeros(0))
+    raise KeyError(
+        f"No 'raster_maker' spikes_function input for population '{population}'; inputs: "
+        f"{', '.join(entries) or 'none'}."
+    )
+
+
+def _spikes_by_node(req: InputRequest) -> dict:
+    seed = req.seed
+    if seed is None:
+        seed = _SESSION_SEEDS.setdefault(("function", req.name, req.population), _new_seed())
+    model = req.model()
+    units = Units(req.population, req.node_ids, req.attributes)
+    times: dict[int, np.ndarray] = {}
+    for ids, ts in iter_spikes(model, units, req.tstart_ms, req.tstop_ms, seed):
+        bounds = np.flatnonzero(np.diff(ids)) + 1
+        for chunk_ids, chunk_ts in zip(np.split(ids, bounds), np.split(ts, bounds)):
+            nid = int(chunk_ids[0])
+            times[nid] = np.concatenate([times[nid], chunk_ts]) if nid in times else chunk_ts
+    return {"population": req.population, "times": times}
+
+
+_registered = False
+
+
+def register_with_bmtk() -> bool:
+    """Register the SimInput module and the spikes function with BMTK (idempotent).
+
+    Returns False (and does nothing) when BMTK is not importable.
+    """
+    global _registered
+    if _registered:
+        return True
+    try:
+        from bmtk.simulator.core.pyfunction_cache import py_modules
+        from bmtk.simulator.utils.simulation_inputs import SimInput
+    except ImportError:  # pragma: no cover - bmtk is a dependency
+        return False
+    existing = SimInput.registry.get(MODULE_NAME)
+    if existing is None:
+        SimInput.register_module(_make_siminput_class())
+    py_modules.add_spikes_generator(MODULE_NAME, spikes_for_node, overwrite=True)
+    _registered = True
+    return True
+
+
+def _mpi_comm():
+    """mpi4py's COMM_WORLD when running under MPI with more than one rank, else None."""
+    if "mpi4py" not in sys.modules and not any(
+        int(os.environ.get(v, "1")) > 1 for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
+    ):
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return None
+    comm = MPI.COMM_WORLD
+    return comm if comm.Get_size() > 1 else None
+
