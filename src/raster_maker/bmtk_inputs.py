@@ -106,8 +106,13 @@ def _required(entry: dict, key: str, name: str) -> Any:
     return entry[key]
 
 
-def input_request(config: dict, name: str, entry: dict, *, need_file: bool = True) -> InputRequest:
+def input_request(
+    config: dict, name: str, entry: dict, *, need_file: bool = True, make_followed: bool = True
+) -> InputRequest:
     """Resolve one ``inputs`` entry of a (loaded) simulation config.
+
+    ``make_followed=False`` resolves a ``follow`` of another input to that input's file
+    without making it (for dry runs).
 
     Raises
     ------
@@ -123,7 +128,7 @@ def input_request(config: dict, name: str, entry: dict, *, need_file: bool = Tru
     input_file = Path(_required(entry, "input_file", name)) if need_file else None
     params = dict(entry.get("params") or {})
     params.update({k: v for k, v in entry.items() if k not in RESERVED_KEYS})
-    params = _resolve_follow(config, name, params)
+    params = _resolve_follow(config, name, params, make_followed)
     nodes = resolve_node_set(config, node_set)
     if "population" in entry and entry["population"] != nodes.population:
         raise ValueError(
@@ -152,7 +157,7 @@ def input_request(config: dict, name: str, entry: dict, *, need_file: bool = Tru
     )
 
 
-def _resolve_follow(config: dict, name: str, params: dict) -> dict:
+def _resolve_follow(config: dict, name: str, params: dict, make: bool = True) -> dict:
     """``"follow": {"input": OTHER}`` names another raster_maker input of the config."""
     follow = params.get("follow")
     if not (isinstance(follow, dict) and "input" in follow):
@@ -164,15 +169,23 @@ def _resolve_follow(config: dict, name: str, params: dict) -> dict:
             f"Input '{name}' follows input '{other}', which is not in the config; inputs: "
             f"{', '.join(inputs)}."
         )
-    req = input_request(config, other, inputs[other])
-    path = ensure_input_file(config, other, inputs[other])
+    entry = inputs[other]
     params = dict(params)
-    params["follow"] = {
-        "spikes_file": str(path),
-        "population": req.population,
-        "n_units": int(req.node_ids.size),
-        **{k: v for k, v in follow.items() if k != "input"},
-    }
+    extra = {k: v for k, v in follow.items() if k != "input"}
+    if entry.get("module") == MODULE_NAME:  # follow the other input's file
+        req = input_request(config, other, entry, make_followed=make)
+        path = ensure_input_file(config, other, entry) if make else req.input_file
+        params["follow"] = {
+            "spikes_file": str(path),
+            "population": req.population,
+            "n_units": int(req.node_ids.size),
+            **extra,
+        }
+    else:  # a spikes_function input: the same spikes, drawn in memory
+        req = input_request(config, other, entry, need_file=False)
+        times = _function_table(config, other, entry)["times"]
+        stamps = np.concatenate(list(times.values())) if times else np.zeros(0)
+        params["follow"] = {"timestamps_ms": stamps, "n_units": int(req.node_ids.size), **extra}
     return params
 
 
@@ -352,16 +365,21 @@ def spikes_for_node(node, sim=None) -> np.ndarray:
         if e.get("module") == "function" and e.get("spikes_function") == MODULE_NAME
     }
     for name, entry in entries.items():
-        key = _cache_key(config, name, entry)
-        if key not in _FUNCTION_CACHE:  # each entry's node set is generated once
-            _FUNCTION_CACHE[key] = _spikes_by_node(input_request(config, name, entry, need_file=False))
-        table = _FUNCTION_CACHE[key]
+        table = _function_table(config, name, entry)
         if table.get("population") == population:
             return table["times"].get(int(node.node_id), np.zeros(0))
     raise KeyError(
         f"No 'raster_maker' spikes_function input for population '{population}'; inputs: "
         f"{', '.join(entries) or 'none'}."
     )
+
+
+def _function_table(config: dict, name: str, entry: dict) -> dict:
+    """The spikes of one spikes_function input, generated once per session."""
+    key = _cache_key(config, name, entry)
+    if key not in _FUNCTION_CACHE:
+        _FUNCTION_CACHE[key] = _spikes_by_node(input_request(config, name, entry, need_file=False))
+    return _FUNCTION_CACHE[key]
 
 
 def _spikes_by_node(req: InputRequest) -> dict:

@@ -102,7 +102,7 @@ def run_config(config_path: str, *, dry_run: bool = False, force: bool = False, 
         return 0
     for name, entry in inputs.items():
         if dry_run:
-            req = input_request(config, name, entry)
+            req = input_request(config, name, entry, make_followed=False)
             reuse = not force and _matching_file(req)
             action = "reuse" if reuse else "generate"
             print(
