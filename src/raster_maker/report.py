@@ -38,6 +38,7 @@ __all__ = [
     "spike_stats",
     "cross_correlations",
     "stats_report",
+    "describe_file",
 ]
 
 DEFAULT_BAND_HZ = (1.0, 100.0)
@@ -549,3 +550,78 @@ def stats_report(path: str | os.PathLike, **kwargs: Any) -> dict[str, Any]:
     stats = spike_stats(path, pops, **kwargs)
     cc = cross_correlations(path, pops, bin_ms=kwargs.get("bin_ms", 1.0), max_lag_ms=max_lag_ms)
     return {"path": str(path), "stats": _records(stats), "cross_correlations": _records(cc)}
+
+
+# -- what is in a file -----------------------------------------------------------------
+def _attr(val: Any) -> Any:
+    if isinstance(val, bytes):
+        return val.decode(errors="replace")
+    if isinstance(val, np.ndarray):
+        return val.tolist()
+    if isinstance(val, np.generic):
+        return val.item()
+    return val
+
+
+def describe_file(path: str | os.PathLike) -> dict[str, Any]:
+    """What a spikes file holds: populations, counts, time range, sorting, attributes.
+
+    Returns
+    -------
+    dict
+        ``{"path", "attrs": root attributes, "populations": [{"population", "n_spikes",
+        "n_nodes_firing", "node_id_min", "node_id_max", "t_first_ms", "t_last_ms",
+        "sorting" (label as stored), "sorting_type" ('enum' or the type it has),
+        "timestamps_dtype", "node_ids_dtype", "compression", "attrs" (other attributes),
+        "provenance" (see :func:`~raster_maker.sonata.read_provenance`), "metadata"
+        (names and shapes of the recorded datasets)}, ...]}``. JSON-able.
+    """
+    import h5py
+
+    out: dict[str, Any] = {"path": str(path), "populations": []}
+    with h5py.File(path, "r") as h5:
+        out["attrs"] = {k: _attr(v) for k, v in h5.attrs.items()}
+        spikes = h5.get("spikes")
+        pops = list(spikes) if isinstance(spikes, h5py.Group) else []
+        for pop in pops:
+            grp = spikes[pop]
+            ts = grp["timestamps"][:] if "timestamps" in grp else np.zeros(0)
+            ids = grp["node_ids"][:] if "node_ids" in grp else np.zeros(0, np.uint64)
+            label, kind = None, None
+            if "sorting" in grp.attrs:
+                enum = h5py.check_enum_dtype(grp.attrs.get_id("sorting").dtype)
+                raw = grp.attrs["sorting"]
+                if enum is not None:
+                    label = {v: k for k, v in enum.items()}.get(int(raw), str(raw))
+                    kind = "enum"
+                else:
+                    label, kind = _attr(raw), type(_attr(raw)).__name__
+            meta = h5.get(f"raster_maker/{pop}")
+            out["populations"].append(
+                {
+                    "population": pop,
+                    "n_spikes": int(ts.size),
+                    "n_nodes_firing": int(np.unique(ids).size),
+                    "node_id_min": int(ids.min()) if ids.size else None,
+                    "node_id_max": int(ids.max()) if ids.size else None,
+                    "t_first_ms": float(ts.min()) if ts.size else None,
+                    "t_last_ms": float(ts.max()) if ts.size else None,
+                    "sorting": label,
+                    "sorting_type": kind,
+                    "timestamps_dtype": str(grp["timestamps"].dtype)
+                    if "timestamps" in grp
+                    else None,
+                    "node_ids_dtype": str(grp["node_ids"].dtype) if "node_ids" in grp else None,
+                    "compression": grp["timestamps"].compression if "timestamps" in grp else None,
+                    "attrs": {
+                        k: _attr(v)
+                        for k, v in grp.attrs.items()
+                        if k != "sorting" and not k.startswith("raster_maker_")
+                    },
+                    "provenance": {},
+                    "metadata": {k: list(d.shape) for k, d in meta.items()} if meta else {},
+                }
+            )
+    for rec in out["populations"]:
+        rec["provenance"] = read_provenance(path, rec["population"])
+    return out

@@ -1,0 +1,53 @@
+"""``raster-maker validate``: check a spikes file (from any tool), optionally against a network."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = """\
+Check a SONATA spikes file and list every problem; exit status 1 if any is an error.
+
+Always: root 'magic'/'version', /spikes/<population>/timestamps (float, units "ms") and
+node_ids (unsigned integers) of equal length, 'sorting' an HDF5 enum that tells the
+truth, no compression filter (libsonata readers lack gzip), finite times, each node's
+times in order, and libsonata can read it (if installed). Files written by other tools
+(e.g. BMTK's to_sonata, which writes a string 'sorting' and gzip) are checked the same way.
+
+With --config (a SONATA simulation config): every population and node id exists in the
+network, times lie in [run.tstart, run.tstop], no time <= 0 (an error for NEST), and the
+node ids of an input reading this file lie in its node set.
+
+  raster-maker validate SPIKES.h5 [--config CONFIG] [--strict]
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="check a spikes file against SONATA (and a simulation config); list every problem",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("spikes", metavar="SPIKES.h5", help="SONATA spikes file")
+    p.add_argument("--config", metavar="CONFIG", help="simulation config json to check against")
+    p.add_argument("--strict", action="store_true", help="warnings also fail (exit status 1)")
+    p.set_defaults(func=run)
+
+
+def validate_spikes(path: str, config: str | None = None, strict: bool = False) -> tuple[int, str]:
+    """Return the exit status and the report ``raster-maker validate`` prints."""
+    from ..validation import format_problems, validate_file
+
+    problems = validate_file(path, config)
+    n_err = sum(p.severity == "error" for p in problems)
+    n_warn = len(problems) - n_err
+    if not problems:
+        return 0, f"{path}: OK"
+    text = f"{format_problems(problems)}\n{path}: {n_err} error(s), {n_warn} warning(s)"
+    return int(n_err > 0 or (strict and n_warn > 0)), text
+
+
+def run(args: argparse.Namespace) -> int:
+    status, text = validate_spikes(args.spikes, args.config, args.strict)
+    print(text)
+    return status
