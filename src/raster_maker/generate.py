@@ -96,14 +96,17 @@ def iter_spikes(
     batch_spikes: int = BATCH_SPIKES,
     blocks: list[Block] | None = None,
     threads: int | None = None,
+    comm: Any = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(node_ids, timestamps_ms)`` chunks, in node-id order, times sorted per node.
 
-    ``threads`` (default: the number of CPUs, at most 4) draw batches in parallel; the
-    output does not depend on it.
+    ``threads`` (default: the number of CPUs, at most 4; 1 per rank under MPI) draw
+    batches in parallel. With an MPI communicator ``comm`` the batches are split across
+    its ranks and only rank 0 yields (all of them, in order). The output depends on
+    neither.
     """
     if threads is None:
-        threads = min(4, os.cpu_count() or 1)
+        threads = 1 if comm is not None else min(4, os.cpu_count() or 1)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     if blocks is None:
         blocks = list(model.blocks(units, tstart, tstop, seed))
@@ -139,7 +142,13 @@ def iter_spikes(
 
     for grid in {id(b.grid): b.grid for b in blocks}.values():
         grid.invert(np.zeros(1))  # build lookup tables once, before threads share them
-    yield from _ordered_map(draw, _batches(expected, batch_spikes), threads)
+    batches = _batches(expected, batch_spikes)
+    if comm is not None:
+        from ._mpi import ordered_gather
+
+        yield from ordered_gather(comm, batches, draw)
+    else:
+        yield from _ordered_map(draw, batches, threads)
 
 
 def _ordered_map(func, items, threads: int):
@@ -240,6 +249,7 @@ def generate(
     sorting: str = "by_id",
     batch_spikes: int = BATCH_SPIKES,
     progress: bool | None = None,
+    comm: Any = "auto",
 ) -> GenerationResult:
     """Generate the spikes of one population.
 
@@ -265,6 +275,10 @@ def generate(
         memory (``result.spikes``).
     sorting : {'by_id', 'by_time', 'none'}
         Order in a new file. Spikes are produced by node id.
+    comm : mpi4py communicator, None or 'auto'
+        Split the work across MPI ranks (every rank calls ``generate`` with the same
+        arguments; rank 0 writes, and the file is byte-identical to a one-rank run).
+        ``'auto'``: COMM_WORLD when launched by ``mpiexec`` with more than one rank.
     progress : bool, optional
         Show a progress bar (tqdm, on stderr). Default: only on a terminal, when the
         ``raster_maker`` logger shows INFO, and for work of more than ~2 M spikes.
@@ -274,21 +288,34 @@ def generate(
     GenerationResult
     """
     model = make_model(generator, params)
+    if comm == "auto":
+        from ._mpi import world
+
+        comm = world()
     seed = normalize_seed(seed)
+    if comm is not None:
+        seed = comm.bcast(seed, root=0)  # a drawn seed must be the same on every rank
+    root = comm is None or comm.Get_rank() == 0
     units = Units(population, np.asarray(node_ids), attributes)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     blocks = list(model.blocks(units, tstart, tstop, seed))
-    chunks = iter_spikes(model, units, tstart, tstop, seed, batch_spikes=batch_spikes, blocks=blocks)
+    chunks = iter_spikes(
+        model, units, tstart, tstop, seed, batch_spikes=batch_spikes, blocks=blocks, comm=comm
+    )
     expected = sum(float(b.scale_hz.sum()) * b.grid.total for b in blocks)
     chunks = _with_progress(chunks, units.node_ids, expected, progress, population)
     result = GenerationResult(population, int(units.node_ids.size), 0, seed, tstart, tstop)
+    if not root:  # worker ranks draw their share and send it to rank 0
+        for _ in chunks:
+            pass
+        return _shared(comm, result)
     if output is None:
         parts = list(chunks)
         ids = np.concatenate([p[0] for p in parts])
         ts = np.concatenate([p[1] for p in parts])
         result.n_spikes = int(ids.size)
         result.spikes = pd.DataFrame({"node_ids": ids, "timestamps": ts})
-        return result
+        return _shared(comm, result)
     own = not isinstance(output, SpikesWriter)
     writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting) if own else output
     try:
@@ -302,10 +329,21 @@ def generate(
     except BaseException:
         if own:
             writer.abort()
+        if comm is not None:  # do not leave the other ranks waiting for rank 0
+            comm.Abort(1)
         raise
     result.path = str(writer.path)
     logger.info(
         "%s: %d spikes for %d nodes of '%s' (seed %d)",
         model.name, result.n_spikes, result.n_nodes, population, seed,
     )
+    return _shared(comm, result)
+
+
+def _shared(comm: Any, result: GenerationResult) -> GenerationResult:
+    """Give every rank rank 0's counts and path (not the spikes)."""
+    if comm is None:
+        return result
+    summary = comm.bcast((result.n_spikes, result.path), root=0)
+    result.n_spikes, result.path = summary
     return result

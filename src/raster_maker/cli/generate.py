@@ -137,5 +137,9 @@ def run_direct(args: argparse.Namespace) -> int:
         params=_parse_params(args.param), seed=args.seed, attributes=nodes.attributes,
         output=args.output, overwrite=args.force, progress=None if not args.quiet else False,
     )
-    print(f"{res.population}: {res.n_spikes} spikes for {res.n_nodes} nodes (seed {res.seed}) -> {res.path}")
+    from .._mpi import world
+
+    comm = world()
+    if comm is None or comm.Get_rank() == 0:
+        print(f"{res.population}: {res.n_spikes} spikes for {res.n_nodes} nodes (seed {res.seed}) -> {res.path}")
     return 0
