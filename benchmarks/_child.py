@@ -49,8 +49,12 @@ def count_spikes(path: str) -> tuple[int, float, float]:
 
 
 def measure(spec: dict) -> dict:
-    out = {"tool": spec["tool"], "workload": spec["workload"]["name"], "seed": spec["seed"],
-           "n_units_run": spec["n_units"]}
+    out = {
+        "tool": spec["tool"],
+        "workload": spec["workload"]["name"],
+        "seed": spec["seed"],
+        "n_units_run": spec["n_units"],
+    }
     try:
         run = TOOLS[spec["tool"]]()
     except (SkipTool, ImportError) as err:
@@ -66,9 +70,16 @@ def measure(spec: dict) -> dict:
     wall = time.perf_counter() - t0
     peak = peak_rss_mb()
     n, lo, hi = count_spikes(spec["path"])
-    out.update(wall_s=wall, spikes=n, t_first_ms=lo, t_last_ms=hi, baseline_mb=base,
-               peak_mb=peak, delta_mb=max(0.0, peak - base),
-               file_mb=os.path.getsize(spec["path"]) / 1e6)
+    out.update(
+        wall_s=wall,
+        spikes=n,
+        t_first_ms=lo,
+        t_last_ms=hi,
+        baseline_mb=base,
+        peak_mb=peak,
+        delta_mb=max(0.0, peak - base),
+        file_mb=os.path.getsize(spec["path"]) / 1e6,
+    )
     return out
 
 
@@ -78,8 +89,12 @@ def main(argv: list[str]) -> int:
         try:
             out = measure(spec)
         except Exception as err:  # reported in the table, never fatal for the whole run
-            out = {"tool": spec["tool"], "workload": spec["workload"]["name"],
-                   "error": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc()}
+            out = {
+                "tool": spec["tool"],
+                "workload": spec["workload"]["name"],
+                "error": f"{type(err).__name__}: {err}",
+                "traceback": traceback.format_exc(),
+            }
         finally:
             if os.path.exists(spec["path"]):
                 os.remove(spec["path"])

@@ -48,8 +48,9 @@ def original_make_noise(num_traces=100, num_samples=4999):
     return invfn
 
 
-def original_make_save_spikes(writer, exp, dist, numUnits=100, rateProf=None, start_id=0,
-                              start_time=0):
+def original_make_save_spikes(
+    writer, exp, dist, numUnits=100, rateProf=None, start_id=0, start_time=0
+):
     for i in np.arange(0, numUnits):
         r = rateProf[i, :]
         r[r < 0] = 0

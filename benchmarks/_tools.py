@@ -12,7 +12,6 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-
 from _workloads import POPULATION, Workload
 
 Runner = Callable[[Workload, int, int, str], None]
@@ -83,8 +82,17 @@ def load_ours() -> Runner:
             gen = "rhythmic"
             params = {"rates": wl.rate_hz, "frequency_hz": wl.frequency_hz, "depth": wl.depth}
         ids = np.arange(n_units)
-        generate(gen, POPULATION, ids, 0.0, wl.tstop_ms, params=params, seed=seed,
-                 output=path, overwrite=True)
+        generate(
+            gen,
+            POPULATION,
+            ids,
+            0.0,
+            wl.tstop_ms,
+            params=params,
+            seed=seed,
+            output=path,
+            overwrite=True,
+        )
 
     return run
 
@@ -100,8 +108,11 @@ def load_bmtk() -> Runner:
             psg.add(node_ids=np.arange(n_units), firing_rate=wl.rate_hz, times=(0.0, t_s))
         elif wl.kind == "sin":
             grid_ms = np.arange(n_ms(wl) + 1, dtype=float)  # rate given at every ms edge
-            psg.add(node_ids=np.arange(n_units), firing_rate=sin_profile(wl, grid_ms),
-                    times=grid_ms / 1000.0)
+            psg.add(
+                node_ids=np.arange(n_units),
+                firing_rate=sin_profile(wl, grid_ms),
+                times=grid_ms / 1000.0,
+            )
         else:  # each unit its own rate array: levy rate x its group's profile
             rng = np.random.default_rng(seed)
             grp = groups(wl, n_units)
@@ -166,8 +177,9 @@ def _legacy_driver(writer_cls, make_noise, make_save_spikes) -> Runner:
         from scipy.stats import levy_stable
 
         np.random.seed(seed)
-        writer = writer_cls(path, ["spikes", POPULATION], ["timestamps", "node_ids"],
-                            [np.float64, np.uint64])
+        writer = writer_cls(
+            path, ["spikes", POPULATION], ["timestamps", "node_ids"], [np.float64, np.uint64]
+        )
         steps = n_ms(wl)
         const = sin_row = None
         if wl.kind == "sin":
@@ -177,14 +189,21 @@ def _legacy_driver(writer_cls, make_noise, make_save_spikes) -> Runner:
             if wl.kind == "groups":
                 noise = make_noise(1, steps)
                 levy = levy_stable.rvs(size=k, **LEVY)
-                make_save_spikes(writer, True, levy, numUnits=k,
-                                 rateProf=np.tile(noise, (k, 1)), start_id=start)
+                make_save_spikes(
+                    writer, True, levy, numUnits=k, rateProf=np.tile(noise, (k, 1)), start_id=start
+                )
             else:
                 if const is None:
                     const = np.full(k, wl.rate_hz)
                 row = sin_row if sin_row is not None else np.ones(steps)
-                make_save_spikes(writer, False, const[:k], numUnits=k,
-                                 rateProf=np.tile(row, (k, 1)), start_id=start)
+                make_save_spikes(
+                    writer,
+                    False,
+                    const[:k],
+                    numUnits=k,
+                    rateProf=np.tile(row, (k, 1)),
+                    start_id=start,
+                )
         writer.close()
 
     return run

@@ -34,7 +34,9 @@ class Workload:
 FULL = {
     "W1": Workload("W1", "groups", 5_800, 30_000.0, group_size=100),
     "W2": Workload("W2", "constant", 100_000, 10_000.0, rate_hz=10.0),
-    "W2-sin": Workload("W2-sin", "sin", 100_000, 10_000.0, rate_hz=10.0, frequency_hz=8.0, depth=0.5),
+    "W2-sin": Workload(
+        "W2-sin", "sin", 100_000, 10_000.0, rate_hz=10.0, frequency_hz=8.0, depth=0.5
+    ),
     "W3": Workload("W3", "constant", 1_000_000, 10_000.0, rate_hz=5.0, peer_subsample=20),
 }
 

@@ -33,10 +33,28 @@ from _workloads import FULL, QUICK  # noqa: E402
 # The issue's targets for our generators (checked at full size; never fail the run).
 TARGETS = [
     ("W1", "wall < 0.3 s", lambda r: r["wall_s"], lambda v: v < 0.3, "{:.3f} s"),
-    ("W2", "throughput >= 30 M spikes/s", lambda r: r["rate"] / 1e6, lambda v: v >= 30, "{:.1f} M/s"),
-    ("W2-sin", "throughput >= 10 M spikes/s", lambda r: r["rate"] / 1e6, lambda v: v >= 10, "{:.1f} M/s"),
+    (
+        "W2",
+        "throughput >= 30 M spikes/s",
+        lambda r: r["rate"] / 1e6,
+        lambda v: v >= 30,
+        "{:.1f} M/s",
+    ),
+    (
+        "W2-sin",
+        "throughput >= 10 M spikes/s",
+        lambda r: r["rate"] / 1e6,
+        lambda v: v >= 10,
+        "{:.1f} M/s",
+    ),
     ("W3", "wall < 2 s", lambda r: r["wall_s"], lambda v: v < 2.0, "{:.2f} s"),
-    ("W3", "peak memory < 500 MB (whole process)", lambda r: r["peak_mb"], lambda v: v < 500, "{:.0f} MB"),
+    (
+        "W3",
+        "peak memory < 500 MB (whole process)",
+        lambda r: r["peak_mb"],
+        lambda v: v < 500,
+        "{:.0f} MB",
+    ),
 ]
 RATIO_TARGETS = [("W1", "legacy", 20.0), ("W2", "bmtk", 100.0)]
 
@@ -55,7 +73,7 @@ def run_child(specs: list[dict], timeout: float) -> list[dict]:
             results.append(json.loads(line))
     if len(results) < len(specs):
         tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-        results += [_failed(s, f"child died: {tail[0]}") for s in specs[len(results):]]
+        results += [_failed(s, f"child died: {tail[0]}") for s in specs[len(results) :]]
     return results
 
 
@@ -82,7 +100,13 @@ def measure_all(args, outdir: str) -> list[dict]:
 
     def spec(wl, tool, n, r):
         path = os.path.join(outdir, f"{tool}_{wl.name}_{r}.h5")
-        return {"tool": tool, "workload": wl.as_dict(), "n_units": n, "seed": seeds[r], "path": path}
+        return {
+            "tool": tool,
+            "workload": wl.as_dict(),
+            "n_units": n,
+            "seed": seeds[r],
+            "path": path,
+        }
 
     if args.isolation in ("tool", "single"):  # shared processes: fast, for --quick
         by_tool: dict[str, list[dict]] = {}
@@ -102,8 +126,10 @@ def measure_all(args, outdir: str) -> list[dict]:
             t0 = time.perf_counter()
             (res,) = run_child([spec(wl, tool, n, r)], args.timeout)
             runs.append(res)
-            _log(f"[{wl.name}] {tool} {r + 1}/{reps}: {_status(res)} "
-                 f"({time.perf_counter() - t0:.1f} s with start-up)")
+            _log(
+                f"[{wl.name}] {tool} {r + 1}/{reps}: {_status(res)} "
+                f"({time.perf_counter() - t0:.1f} s with start-up)"
+            )
             if "skipped" in res or "error" in res:
                 break  # the next repeats would fail the same way
     return runs
@@ -134,11 +160,19 @@ def summarise(args, runs: list[dict]) -> list[dict]:
     for wl, tool, n in plan(args):
         mine = [r for r in runs if r["tool"] == tool and r["workload"] == wl.name]
         ok = [r for r in mine if "wall_s" in r]
-        row = {"workload": wl.name, "tool": tool, "n_units": wl.n_units, "n_units_run": n,
-               "repeats": len(ok), "shared_process": any(r.get("shared_process") for r in mine)}
+        row = {
+            "workload": wl.name,
+            "tool": tool,
+            "n_units": wl.n_units,
+            "n_units_run": n,
+            "repeats": len(ok),
+            "shared_process": any(r.get("shared_process") for r in mine),
+        }
         if not ok:
             bad = mine[0] if mine else {"error": "not run"}
-            row["note"] = ("skipped: " + bad["skipped"]) if "skipped" in bad else bad.get("error", "?")
+            row["note"] = (
+                ("skipped: " + bad["skipped"]) if "skipped" in bad else bad.get("error", "?")
+            )
             rows.append(row)
             continue
         wall = statistics.median(r["wall_s"] for r in ok)
@@ -146,20 +180,34 @@ def summarise(args, runs: list[dict]) -> list[dict]:
         delta = max(r["delta_mb"] for r in ok)
         base = statistics.median(r["baseline_mb"] for r in ok)
         factor = sizes[wl.name].n_units / n
-        row.update(measured={"wall_s": wall, "spikes": spikes, "delta_mb": delta,
-                             "walls_s": [r["wall_s"] for r in ok]},
-                   extrapolated=factor != 1, factor=factor,
-                   wall_s=wall * factor, spikes=spikes * factor, delta_mb=delta * factor,
-                   baseline_mb=base, peak_mb=base + delta * factor,
-                   t_first_ms=min(r["t_first_ms"] for r in ok),
-                   t_last_ms=max(r["t_last_ms"] for r in ok))
+        row.update(
+            measured={
+                "wall_s": wall,
+                "spikes": spikes,
+                "delta_mb": delta,
+                "walls_s": [r["wall_s"] for r in ok],
+            },
+            extrapolated=factor != 1,
+            factor=factor,
+            wall_s=wall * factor,
+            spikes=spikes * factor,
+            delta_mb=delta * factor,
+            baseline_mb=base,
+            peak_mb=base + delta * factor,
+            t_first_ms=min(r["t_first_ms"] for r in ok),
+            t_last_ms=max(r["t_last_ms"] for r in ok),
+        )
         row["rate"] = row["spikes"] / row["wall_s"] if row["wall_s"] > 0 else float("inf")
         if factor != 1:
-            row["note"] = (f"EXTRAPOLATED x{factor:g} from {n:,} units "
-                           f"(measured {wall:.3g} s, {spikes:,.0f} spikes, +{delta:.0f} MB)")
+            row["note"] = (
+                f"EXTRAPOLATED x{factor:g} from {n:,} units "
+                f"(measured {wall:.3g} s, {spikes:,.0f} spikes, +{delta:.0f} MB)"
+            )
         rows.append(row)
     for row in rows:
-        ours = next((r for r in rows if r["workload"] == row["workload"] and r["tool"] == "ours"), None)
+        ours = next(
+            (r for r in rows if r["workload"] == row["workload"] and r["tool"] == "ours"), None
+        )
         if ours and "wall_s" in ours and "wall_s" in row:
             row["vs_ours"] = row["wall_s"] / ours["wall_s"]
     return rows
@@ -174,8 +222,14 @@ def check_targets(rows: list[dict]) -> list[dict]:
             out.append({"workload": wl, "target": what, "value": "not run", "status": "n/a"})
             continue
         v = get(r)
-        out.append({"workload": wl, "target": what, "value": fmt.format(v),
-                    "status": "PASS" if ok(v) else "MISS"})
+        out.append(
+            {
+                "workload": wl,
+                "target": what,
+                "value": fmt.format(v),
+                "status": "PASS" if ok(v) else "MISS",
+            }
+        )
     for wl, peer, times in RATIO_TARGETS:
         what = f">= {times:g}x faster than {peer}"
         r = find.get((wl, peer))
@@ -184,8 +238,14 @@ def check_targets(rows: list[dict]) -> list[dict]:
             continue
         v = r["vs_ours"]
         label = f"{v:.1f}x" + (" (peer extrapolated)" if r.get("extrapolated") else "")
-        out.append({"workload": wl, "target": what, "value": label,
-                    "status": "PASS" if v >= times else "MISS"})
+        out.append(
+            {
+                "workload": wl,
+                "target": what,
+                "value": label,
+                "status": "PASS" if v >= times else "MISS",
+            }
+        )
     return out
 
 
@@ -199,44 +259,83 @@ def _fmt_rate(x: float) -> str:
 
 
 def table(rows: list[dict], repeat: int, peer_repeat: int) -> str:
-    head = ["workload", "tool", "units", "spikes", "wall s", "spikes/s",
-            "peak MB (+run)", "peak MB (total)", "baseline MB", "vs ours", "note"]
+    head = [
+        "workload",
+        "tool",
+        "units",
+        "spikes",
+        "wall s",
+        "spikes/s",
+        "peak MB (+run)",
+        "peak MB (total)",
+        "baseline MB",
+        "vs ours",
+        "note",
+    ]
     lines = []
     for r in rows:
         if "wall_s" not in r:
-            lines.append([r["workload"], r["tool"], f"{r['n_units']:,}", "-", "-", "-", "-", "-",
-                          "-", "-", r.get("note", "")])
+            lines.append(
+                [
+                    r["workload"],
+                    r["tool"],
+                    f"{r['n_units']:,}",
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    r.get("note", ""),
+                ]
+            )
             continue
         x = "~" if r["extrapolated"] else ""
         shared = "*" if r["shared_process"] else ""
-        lines.append([
-            r["workload"], r["tool"], f"{r['n_units']:,}", x + _fmt_count(r["spikes"]),
-            f"{x}{r['wall_s']:.3f}", x + _fmt_rate(r["rate"]),
-            f"{x}{r['delta_mb']:.0f}{shared}", f"{x}{r['peak_mb']:.0f}{shared}",
-            f"{r['baseline_mb']:.0f}",
-            "1 (ref)" if r["tool"] == "ours" else f"{x}{r['vs_ours']:.1f}x",
-            r.get("note", ""),
-        ])
-    widths = [max(len(str(c)) for c in col) for col in zip(head, *lines)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths))]
+        lines.append(
+            [
+                r["workload"],
+                r["tool"],
+                f"{r['n_units']:,}",
+                x + _fmt_count(r["spikes"]),
+                f"{x}{r['wall_s']:.3f}",
+                x + _fmt_rate(r["rate"]),
+                f"{x}{r['delta_mb']:.0f}{shared}",
+                f"{x}{r['peak_mb']:.0f}{shared}",
+                f"{r['baseline_mb']:.0f}",
+                "1 (ref)" if r["tool"] == "ours" else f"{x}{r['vs_ours']:.1f}x",
+                r.get("note", ""),
+            ]
+        )
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *lines, strict=False)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
     out.append("  ".join("-" * w for w in widths))
     prev = None
     for ln in lines:
         if prev is not None and ln[0] != prev:
             out.append("")
         prev = ln[0]
-        out.append("  ".join(str(c).ljust(w) for c, w in zip(ln, widths)).rstrip())
+        out.append("  ".join(str(c).ljust(w) for c, w in zip(ln, widths, strict=True)).rstrip())
     out.append("")
-    out.append(f"wall s: median of {repeat} run(s) for ours, {peer_repeat} for peers; end to end "
-               "(rates, spikes, closed SONATA file), imports excluded.")
-    out.append("peak MB (+run): peak RSS of the run minus the peak after imports; total: whole "
-               "process. vs ours: tool's wall / ours (>1: ours is faster).")
+    out.append(
+        f"wall s: median of {repeat} run(s) for ours, {peer_repeat} for peers; end to end "
+        "(rates, spikes, closed SONATA file), imports excluded."
+    )
+    out.append(
+        "peak MB (+run): peak RSS of the run minus the peak after imports; total: whole "
+        "process. vs ours: tool's wall / ours (>1: ours is faster)."
+    )
     if any(r.get("extrapolated") for r in rows):
-        out.append("~ EXTRAPOLATED linearly from a subsample of the units (see note); "
-                   "use --full-peers to measure in full.")
+        out.append(
+            "~ EXTRAPOLATED linearly from a subsample of the units (see note); "
+            "use --full-peers to measure in full."
+        )
     if any(r.get("shared_process") for r in rows):
-        out.append("* runs shared a process (--isolation tool/single): memory is the growth of "
-                   "the high-water mark, an underestimate after a bigger run.")
+        out.append(
+            "* runs shared a process (--isolation tool/single): memory is the growth of "
+            "the high-water mark, an underestimate after a bigger run."
+        )
     return "\n".join(out)
 
 
@@ -255,8 +354,12 @@ def environment() -> dict:
             return None
 
     try:
-        commit = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
-                                capture_output=True, text=True, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", HERE, "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
     except OSError:
         commit = None
     return {
@@ -265,32 +368,72 @@ def environment() -> dict:
         "cpus": os.cpu_count(),
         "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "commit": commit,
-        "versions": {d: ver(d) for d in ("raster-maker", "numpy", "scipy", "h5py", "pandas",
-                                           "bmtk", "elephant", "neo", "quantities")},
-        "threads_env": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                                                       "MKL_NUM_THREADS")},
+        "versions": {
+            d: ver(d)
+            for d in (
+                "raster-maker",
+                "numpy",
+                "scipy",
+                "h5py",
+                "pandas",
+                "bmtk",
+                "elephant",
+                "neo",
+                "quantities",
+            )
+        },
+        "threads_env": {
+            k: os.environ.get(k)
+            for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+        },
     }
 
 
 # -- command line -----------------------------------------------------------------------------
 def parse_args(argv: list[str] | None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workloads", default="W1,W2,W2-sin,W3",
-                   help="comma-separated, from: " + ", ".join(FULL) + " (default: all)")
-    p.add_argument("--peers", default="all",
-                   help="all (= " + ",".join(PEERS) + "), none, or a comma-separated list of "
-                   + ", ".join(t for t in TOOLS if t != "ours") + " (default: all)")
-    p.add_argument("--repeat", type=int, default=5, help="runs of ours per workload (median; default 5)")
-    p.add_argument("--peer-repeat", type=int, default=None,
-                   help="runs of each peer per workload (default: --repeat)")
-    p.add_argument("--quick", action="store_true",
-                   help="tiny sizes, one run each, one process: checks the harness in seconds")
-    p.add_argument("--full-peers", action="store_true",
-                   help="run peers on all units of W3 instead of the 1/20 subsample (minutes, GBs)")
-    p.add_argument("--isolation", choices=("run", "tool", "single"), default=None,
-                   help="'run': a fresh process per (tool, workload, repeat) (default); "
-                   "'tool': one per tool; 'single': one for everything (default with --quick)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--workloads",
+        default="W1,W2,W2-sin,W3",
+        help="comma-separated, from: " + ", ".join(FULL) + " (default: all)",
+    )
+    p.add_argument(
+        "--peers",
+        default="all",
+        help="all (= "
+        + ",".join(PEERS)
+        + "), none, or a comma-separated list of "
+        + ", ".join(t for t in TOOLS if t != "ours")
+        + " (default: all)",
+    )
+    p.add_argument(
+        "--repeat", type=int, default=5, help="runs of ours per workload (median; default 5)"
+    )
+    p.add_argument(
+        "--peer-repeat",
+        type=int,
+        default=None,
+        help="runs of each peer per workload (default: --repeat)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes, one run each, one process: checks the harness in seconds",
+    )
+    p.add_argument(
+        "--full-peers",
+        action="store_true",
+        help="run peers on all units of W3 instead of the 1/20 subsample (minutes, GBs)",
+    )
+    p.add_argument(
+        "--isolation",
+        choices=("run", "tool", "single"),
+        default=None,
+        help="'run': a fresh process per (tool, workload, repeat) (default); "
+        "'tool': one per tool; 'single': one for everything (default with --quick)",
+    )
     p.add_argument("--seed", type=int, default=20240601, help="root seed of the runs' seeds")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per run before giving up")
     p.add_argument("--outdir", default=None, help="where files are written (default: a temp dir)")
@@ -308,8 +451,11 @@ def parse_args(argv: list[str] | None):
         args.peers = [t.strip() for t in args.peers.split(",") if t.strip()]
         bad = [t for t in args.peers if t not in TOOLS or t == "ours"]
         if bad:
-            p.error(f"Invalid peer(s) {', '.join(bad)}. Allowed: all, none, or "
-                    + ", ".join(t for t in TOOLS if t != "ours") + ".")
+            p.error(
+                f"Invalid peer(s) {', '.join(bad)}. Allowed: all, none, or "
+                + ", ".join(t for t in TOOLS if t != "ours")
+                + "."
+            )
     if args.repeat < 1:
         p.error(f"Invalid value for --repeat: {args.repeat}. Allowed: >= 1.")
     if args.peer_repeat is None:
@@ -328,11 +474,13 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     outdir = args.outdir or tempfile.mkdtemp(prefix="raster_maker_bench_")
     os.makedirs(outdir, exist_ok=True)
-    print(f"raster_maker benchmark{' (--quick sizes)' if args.quick else ''}: "
-          f"commit {env['commit']}, python {env['python']}, numpy {env['versions']['numpy']}, "
-          f"bmtk {env['versions']['bmtk']}, elephant {env['versions']['elephant']}, "
-          f"{env['cpus']} CPUs, load {', '.join(f'{x:.2f}' for x in env['loadavg'] or [])}",
-          flush=True)
+    print(
+        f"raster_maker benchmark{' (--quick sizes)' if args.quick else ''}: "
+        f"commit {env['commit']}, python {env['python']}, numpy {env['versions']['numpy']}, "
+        f"bmtk {env['versions']['bmtk']}, elephant {env['versions']['elephant']}, "
+        f"{env['cpus']} CPUs, load {', '.join(f'{x:.2f}' for x in env['loadavg'] or [])}",
+        flush=True,
+    )
     t0 = time.perf_counter()
     try:
         runs = measure_all(args, outdir)
@@ -348,10 +496,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n(total {time.perf_counter() - t0:.1f} s)")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"environment": env, "args": {k: v for k, v in vars(args).items()},
-                       "workloads": {w: (QUICK if args.quick else FULL)[w].as_dict()
-                                     for w in args.workloads},
-                       "rows": rows, "targets": targets, "runs": runs}, fh, indent=1, default=str)
+            json.dump(
+                {
+                    "environment": env,
+                    "args": {k: v for k, v in vars(args).items()},
+                    "workloads": {
+                        w: (QUICK if args.quick else FULL)[w].as_dict() for w in args.workloads
+                    },
+                    "rows": rows,
+                    "targets": targets,
+                    "runs": runs,
+                },
+                fh,
+                indent=1,
+                default=str,
+            )
     return 0
 
 
