@@ -174,6 +174,9 @@ class SpikesWriter:
         Spikes per population held in memory before a flush.
     attrs : mapping, optional
         Extra root attributes.
+    max_sort_in_memory : int
+        Populations with more spikes than this are sorted out of core (bucket sort
+        through a scratch file next to the output), so memory stays bounded.
 
     Examples
     --------
@@ -190,8 +193,10 @@ class SpikesWriter:
         compression: str | None = None,
         buffer_size: int = _DEFAULT_BUFFER,
         attrs: Mapping[str, Any] | None = None,
+        max_sort_in_memory: int = 8_000_000,
     ) -> None:
         self.sorting = check_option("sorting", sorting, SORTINGS)
+        self.max_sort_in_memory = int(max_sort_in_memory)
         self.path = check_destination(path, overwrite)
         self.overwrite = overwrite
         self.compression = compression
@@ -304,17 +309,18 @@ class SpikesWriter:
             self._tmp.unlink()
 
     def _finish_population(self, pop: _Population) -> str:
-        have = pop.order.label
-        if self.sorting == "none" or have == "by_time" or have == self.sorting:
-            return have
-        ids = pop.ids[:]
-        ts = pop.ts[:]
-        if self.sorting == "by_time":
-            order = np.argsort(ts, kind="stable")
+        order = pop.order
+        if self.sorting == "none":
+            return order.label
+        if (self.sorting == "by_id" and order.by_id) or (self.sorting == "by_time" and order.by_time):
+            return self.sorting
+        if pop.size <= self.max_sort_in_memory:
+            ids, ts = pop.ids[:], pop.ts[:]
+            perm = _sort_permutation(ids, ts, self.sorting)
+            pop.ids[:] = ids[perm]
+            pop.ts[:] = ts[perm]
         else:
-            order = np.lexsort((ts, ids))
-        pop.ids[:] = ids[order]
-        pop.ts[:] = ts[order]
+            _external_sort(pop, self.sorting, self.max_sort_in_memory, self._tmp)
         return self.sorting
 
     def _population(self, population: str) -> _Population:
@@ -337,6 +343,69 @@ class SpikesWriter:
     def __del__(self) -> None:  # an unclosed writer never leaves its temporary file behind
         if not getattr(self, "closed", True):
             self.abort()
+
+
+def _sort_permutation(ids: np.ndarray, ts: np.ndarray, sorting: str) -> np.ndarray:
+    if sorting == "by_time":
+        return np.argsort(ts, kind="stable")
+    return np.lexsort((ts, ids))
+
+
+def _external_sort(pop: _Population, sorting: str, max_in_memory: int, tmp: Path) -> None:
+    """Sort a population larger than memory: bucket by key range, sort each bucket.
+
+    Pass 1 histograms the key (time or node id) to cut buckets of at most about
+    ``max_in_memory / 2`` spikes; pass 2 scatters the spikes into the buckets of a
+    scratch file; pass 3 sorts each bucket in memory and writes it back in place.
+    """
+    key_ds = pop.ts if sorting == "by_time" else pop.ids
+    n = pop.size
+    step = max(1, max_in_memory // 2)
+    lo, hi = np.inf, -np.inf
+    for start in range(0, n, step):
+        k = key_ds[start : start + step].astype(np.float64)
+        lo, hi = min(lo, k.min()), max(hi, k.max())
+    fine = np.linspace(lo, hi, 65537) if hi > lo else np.array([lo, lo + 1.0])
+    hist = np.zeros(fine.size - 1, dtype=np.int64)
+    for start in range(0, n, step):
+        hist += np.histogram(key_ds[start : start + step].astype(np.float64), bins=fine)[0]
+    cum = np.cumsum(hist)
+    targets = step * np.arange(1, -(-n // step))
+    edges = np.unique(fine[1:][np.searchsorted(cum, targets, side="left")])  # ~equal buckets
+    scratch = tmp.with_name(tmp.name + ".sort")
+    try:
+        with h5py.File(scratch, "w", rdcc_nbytes=0) as sf:
+            parts = [
+                (
+                    sf.create_dataset(f"i{b}", (0,), np.uint64, maxshape=(None,), chunks=(_CHUNK,)),
+                    sf.create_dataset(f"t{b}", (0,), np.float64, maxshape=(None,), chunks=(_CHUNK,)),
+                )
+                for b in range(edges.size + 1)
+            ]
+            for start in range(0, n, step):
+                ids, ts = pop.ids[start : start + step], pop.ts[start : start + step]
+                key = ts if sorting == "by_time" else ids.astype(np.float64)
+                bucket = np.searchsorted(edges, key, side="right")
+                perm = np.argsort(bucket, kind="stable")
+                bounds = np.searchsorted(bucket[perm], np.arange(edges.size + 2))
+                for b, (di, dt) in enumerate(parts):
+                    sel = perm[bounds[b] : bounds[b + 1]]
+                    if sel.size:
+                        m = di.shape[0]
+                        di.resize((m + sel.size,))
+                        dt.resize((m + sel.size,))
+                        di[m:] = ids[sel]
+                        dt[m:] = ts[sel]
+            pos = 0
+            for di, dt in parts:
+                ids, ts = di[:], dt[:]
+                perm = _sort_permutation(ids, ts, sorting)
+                pop.ids[pos : pos + ids.size] = ids[perm]
+                pop.ts[pos : pos + ids.size] = ts[perm]
+                pos += ids.size
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            scratch.unlink()
 
 
 def _attr_value(val: Any) -> Any:
