@@ -28,6 +28,7 @@ __all__ = ["SpikeProcess", "poisson_counts", "draw_spikes", "PROCESS_KINDS"]
 PROCESS_KINDS = ("poisson", "binned", "gamma")
 _QUANT = 2.0**32  # exponential gaps are summed as integers in units of 2**-32
 _PHASE_COUNTER = np.uint64(1) << np.uint64(62)  # gamma phase word, far from the gap counters
+_TABLE_MAX_MEAN = 1e5  # CDF tables need O(mean) memory: larger means go through pdtrik
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ class SpikeProcess:
 def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Inverse Poisson CDF: the smallest ``k`` with ``P(N <= k; lam) >= u``, elementwise.
 
-    Exact up to the accuracy of :func:`scipy.special.pdtr`, and a pure function of each
+    Equal to :func:`scipy.stats.poisson.ppf` (same numerical method for many distinct
+    means; an exact CDF table for a few small ones), and a pure function of each
     ``(u, lam)`` pair, so a unit's count never depends on the others in its batch.
     """
     u = np.asarray(u, dtype=np.float64)
@@ -104,7 +106,7 @@ def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     if not pos.any():
         return out
     uniq, inv = np.unique(lam[pos], return_inverse=True)
-    if uniq.size <= 64:  # few distinct means (constant rates): one CDF table each
+    if uniq.size <= 64 and uniq[-1] <= _TABLE_MAX_MEAN:  # few small means: one CDF table each
         res = np.empty(inv.size, dtype=np.int64)
         up = u[pos]
         for j, m in enumerate(uniq):
@@ -117,13 +119,14 @@ def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
         return out
     up, lp = u[pos], lam[pos]
     k = np.ceil(special.pdtrik(up, lp))
-    k = np.where(np.isfinite(k), np.maximum(k, 0), lp)
-    for _ in range(64):  # correct pdtrik's guess to the exact inverse of pdtr
-        down = (k > 0) & (special.pdtr(k - 1, lp) >= up)
-        up_ = special.pdtr(k, lp) < up
-        if not (down.any() or up_.any()):
-            break
-        k = k - down + up_
+    # pdtrik's ceiling can be one too high; step down once, as scipy.stats.poisson.ppf does.
+    # (No further walking: pdtr loses accuracy far in the tails of large means, where
+    # pdtrik is the better of the two.)
+    k = np.maximum(k - ((k > 0) & (special.pdtr(k - 1, lp) >= up)), 0)
+    bad = ~np.isfinite(k)
+    if bad.any():  # pdtrik gives up for means above ~1e10: Cornish-Fisher, good to ~1 count
+        z, m = special.ndtri(up[bad]), lp[bad]
+        k[bad] = np.ceil(m + np.sqrt(m) * z + (z * z - 1.0) / 6.0 - 0.5)
     out[pos] = k.astype(np.int64)
     return out
 
