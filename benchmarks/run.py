@@ -309,7 +309,7 @@ def table(rows: list[dict], repeat: int, peer_repeat: int) -> str:
             ]
         )
     widths = [max(len(str(c)) for c in col) for col in zip(head, *lines, strict=False)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()]
     out.append("  ".join("-" * w for w in widths))
     prev = None
     for ln in lines:
