@@ -10,10 +10,17 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "check_destination", "temporary_name", "commit_temporary"]
+__all__ = [
+    "atomic_path",
+    "check_destination",
+    "temporary_name",
+    "commit_temporary",
+    "remove_stale_temporaries",
+]
 
 _TMP_TAG = ".raster_maker-tmp-"
 
@@ -22,10 +29,43 @@ def temporary_name(dest: str | os.PathLike) -> Path:
     """Return a fresh hidden temporary path in the same folder as ``dest``.
 
     Same folder, so the final :func:`os.replace` / :func:`os.link` is a rename on one
-    file system (atomic) rather than a copy.
+    file system (atomic) rather than a copy. The name holds the host and process id, so
+    temporaries left by a killed process are recognised and removed (see
+    :func:`remove_stale_temporaries`).
     """
     dest = Path(dest)
-    return dest.with_name(f".{dest.name}{_TMP_TAG}{os.getpid()}-{secrets.token_hex(4)}")
+    remove_stale_temporaries(dest)
+    return dest.with_name(f".{dest.name}{_TMP_TAG}{_HOST}-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+_HOST = socket.gethostname().replace("-", "_")
+
+
+def remove_stale_temporaries(dest: str | os.PathLike) -> list[Path]:
+    """Delete temporaries of ``dest`` left by dead processes of this host; return them."""
+    dest = Path(dest)
+    removed = []
+    for tmp in dest.parent.glob(f".{dest.name}{_TMP_TAG}{_HOST}-*"):
+        try:
+            pid = int(tmp.name[len(f".{dest.name}{_TMP_TAG}{_HOST}-") :].split("-")[0])
+        except ValueError:
+            continue
+        if pid == os.getpid() or _alive(pid):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def check_destination(dest: str | os.PathLike, overwrite: bool) -> Path:

@@ -1,0 +1,149 @@
+"""Safe with data: killed processes, full disks and failing writes never touch the destination."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from raster_maker import generate
+from raster_maker.sonata import SpikesWriter, write_spikes
+
+MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent))
+
+# A generation big enough to take seconds: 200k units x 20 s x 20 Hz (~80 M spikes).
+BIG_JOB = (
+    "import sys, numpy as np\n"
+    "from raster_maker import generate\n"
+    "generate('poisson', 'p', np.arange(200_000), 0, 20_000, params={'rate_hz': 20}, seed=1,\n"
+    "         output=sys.argv[1], overwrite=True, progress=False)\n"
+)
+
+
+def _temporaries(dest: Path) -> list[Path]:
+    return sorted(dest.parent.glob(f".{dest.name}.raster_maker-tmp-*"))
+
+
+def _kill_when_writing(cmd: list[str], dest: Path, timeout: float = 60.0) -> None:
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while not any(t.stat().st_size > 1_000_000 for t in _temporaries(dest) if t.exists()):
+            assert proc.poll() is None, "the job ended before it could be killed"
+            assert time.monotonic() < deadline, "the job never started writing"
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _earlier_file(dest: Path) -> bytes:
+    write_spikes(dest, {"p": (np.array([1, 2]), np.array([3.0, 4.0]))})
+    return dest.read_bytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("earlier", [False, True], ids=["no-earlier-file", "earlier-file-kept"])
+def test_sigkill_during_generation(tmp_path, earlier):
+    dest = tmp_path / "spikes.h5"
+    before = _earlier_file(dest) if earlier else None
+    script = tmp_path / "job.py"
+    script.write_text(BIG_JOB)
+    _kill_when_writing([sys.executable, str(script), str(dest)], dest)
+    if earlier:
+        assert dest.read_bytes() == before
+    else:
+        assert not dest.exists()
+    left = _temporaries(dest)
+    assert left  # the killed job's temporary ...
+    generate("poisson", "p", np.arange(10), 0, 100, seed=1, output=dest, overwrite=True)
+    assert not any(t.exists() for t in left)  # ... is cleaned up by the next write there
+
+
+@pytest.mark.slow
+@pytest.mark.mpi
+@pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec")
+def test_sigkill_during_mpi_generation(tmp_path):
+    dest = tmp_path / "spikes.h5"
+    before = _earlier_file(dest)
+    script = tmp_path / "job.py"
+    script.write_text(BIG_JOB)
+    _kill_when_writing([MPIEXEC, "-n", "2", sys.executable, str(script), str(dest)], dest)
+    assert dest.read_bytes() == before
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs (needs root and mount rights; skipped elsewhere)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    res = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True
+    )
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {res.stderr.decode().strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_full_disk_leaves_destination_untouched(small_disk):
+    dest = small_disk / "spikes.h5"
+    before = _earlier_file(dest)
+    with pytest.raises(OSError):  # ~20 MB of spikes into 2 MB
+        generate("poisson", "p", np.arange(20_000), 0, 10_000, params={"rate_hz": 10},
+                 seed=1, output=dest, overwrite=True, progress=False)
+    assert dest.read_bytes() == before
+    assert _temporaries(dest) == []  # and the space is given back
+
+
+def test_failing_write_leaves_destination_untouched(tmp_path, monkeypatch):
+    dest = tmp_path / "spikes.h5"
+    before = _earlier_file(dest)
+    calls = {"n": 0}
+    real = h5py.Dataset.__setitem__
+
+    def failing(self, key, val):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise OSError(errno.ENOSPC, "No space left on device (simulated)")
+        return real(self, key, val)
+
+    monkeypatch.setattr(h5py.Dataset, "__setitem__", failing)
+    with pytest.raises(OSError, match="No space left"):
+        generate("poisson", "p", np.arange(50_000), 0, 10_000, params={"rate_hz": 10},
+                 seed=1, output=dest, overwrite=True, progress=False)
+    monkeypatch.undo()
+    assert dest.read_bytes() == before
+    assert _temporaries(dest) == []
+
+
+def test_existing_destination_refused(tmp_path):
+    dest = tmp_path / "spikes.h5"
+    before = _earlier_file(dest)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        generate("poisson", "p", np.arange(10), 0, 100, seed=1, output=dest)
+    with pytest.raises(FileExistsError, match="Refusing to overwrite"):
+        SpikesWriter(dest)
+    assert dest.read_bytes() == before
+
+
+def test_destination_appearing_meanwhile_is_not_clobbered(tmp_path):
+    dest = tmp_path / "spikes.h5"
+    writer = SpikesWriter(dest)
+    writer.append("p", [0], [1.0])
+    dest.write_bytes(b"written by someone else meanwhile")
+    with pytest.raises(FileExistsError, match="appeared while it was being written"):
+        writer.close()
+    assert dest.read_bytes() == b"written by someone else meanwhile"
+    assert _temporaries(dest) == []
