@@ -20,8 +20,16 @@ COMMANDS = ("inspect", "validate", "stats", "plot")
 @pytest.fixture(scope="module")
 def spikes(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "fg.h5"
-    generate("functional_groups", "exc", np.arange(200), 0.0, 2000.0,
-             params={"group_size": 100}, seed=7, output=path)
+    generate(
+        "functional_groups",
+        "exc",
+        np.arange(200),
+        0.0,
+        2000.0,
+        params={"group_size": 100},
+        seed=7,
+        output=path,
+    )
     return path
 
 

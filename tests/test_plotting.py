@@ -25,8 +25,16 @@ from raster_maker.report import spike_stats  # noqa: E402
 @pytest.fixture(scope="module")
 def fg(tmp_path_factory):
     path = tmp_path_factory.mktemp("plot") / "fg.h5"
-    generate("functional_groups", "exc", np.arange(300), 0.0, 3000.0,
-             params={"group_size": 100}, seed=11, output=path)
+    generate(
+        "functional_groups",
+        "exc",
+        np.arange(300),
+        0.0,
+        3000.0,
+        params={"group_size": 100},
+        seed=11,
+        output=path,
+    )
     return path
 
 

@@ -31,21 +31,53 @@ P = 1e-6  # per-assertion false-failure probability of the statistical bounds
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("report")
     fg = d / "fg.h5"
-    generate("functional_groups", "exc", np.arange(300), 0.0, T_MS,
-             params={"group_size": 100}, seed=1, output=fg)
+    generate(
+        "functional_groups",
+        "exc",
+        np.arange(300),
+        0.0,
+        T_MS,
+        params={"group_size": 100},
+        seed=1,
+        output=fg,
+    )
     rh = d / "rh.h5"
-    generate("rhythmic", "inh", np.arange(50), 0.0, T_MS,
-             params={"frequency_hz": 8.0, "depth": 0.5}, seed=2, output=rh)
+    generate(
+        "rhythmic",
+        "inh",
+        np.arange(50),
+        0.0,
+        T_MS,
+        params={"frequency_hz": 8.0, "depth": 0.5},
+        seed=2,
+        output=rh,
+    )
     po = d / "po.h5"
-    generate("poisson", "po", np.arange(100), 0.0, 10_000.0, params={"rate_hz": 20.0}, seed=3,
-             output=po)
+    generate(
+        "poisson", "po", np.arange(100), 0.0, 10_000.0, params={"rate_hz": 20.0}, seed=3, output=po
+    )
     pair = d / "pair.h5"
     with SpikesWriter(pair) as w:
-        generate("functional_groups", "exc", np.arange(300), 0.0, T_MS,
-                 params={"group_size": 100}, seed=1, output=w)
-        generate("shifted_inhibition", "inh", np.arange(100), 0.0, T_MS,
-                 params={"follow": {"spikes_file": str(fg), "population": "exc"}, "lag_ms": 2.0},
-                 seed=4, output=w)
+        generate(
+            "functional_groups",
+            "exc",
+            np.arange(300),
+            0.0,
+            T_MS,
+            params={"group_size": 100},
+            seed=1,
+            output=w,
+        )
+        generate(
+            "shifted_inhibition",
+            "inh",
+            np.arange(100),
+            0.0,
+            T_MS,
+            params={"follow": {"spikes_file": str(fg), "population": "exc"}, "lag_ms": 2.0},
+            seed=4,
+            output=w,
+        )
     return {"fg": fg, "rh": rh, "po": po, "pair": pair}
 
 

@@ -20,9 +20,19 @@ def _codes(problems: list[Problem], severity: str | None = None) -> set[str]:
     return {p.code for p in problems if severity is None or p.severity == severity}
 
 
-def _write(path, ids=(0, 0, 1, 2), ts=(1.0, 5.0, 2.0, 3.0), *, sorting="by_id", units="ms",
-           ids_dtype=np.uint64, ts_dtype=np.float64, magic=True, compression=None,
-           sorting_as_string=False):
+def _write(
+    path,
+    ids=(0, 0, 1, 2),
+    ts=(1.0, 5.0, 2.0, 3.0),
+    *,
+    sorting="by_id",
+    units="ms",
+    ids_dtype=np.uint64,
+    ts_dtype=np.float64,
+    magic=True,
+    compression=None,
+    sorting_as_string=False,
+):
     """A spikes file written field by field, so each test can break one thing."""
     with h5py.File(path, "w") as h5:
         if magic:
@@ -38,16 +48,26 @@ def _write(path, ids=(0, 0, 1, 2), ts=(1.0, 5.0, 2.0, 3.0), *, sorting="by_id", 
             if sorting_as_string:
                 grp.attrs["sorting"] = sorting
             else:
-                grp.attrs.create("sorting", ["none", "by_id", "by_time"].index(sorting),
-                                 dtype=SORTING_DTYPE)
+                grp.attrs.create(
+                    "sorting", ["none", "by_id", "by_time"].index(sorting), dtype=SORTING_DTYPE
+                )
     return path
 
 
 def test_good_files(tmp_path):
     assert validate_file(_write(tmp_path / "hand.h5")) == []
     path = tmp_path / "gen.h5"
-    generate("functional_groups", "exc", np.arange(50), 0.0, 500.0,
-             params={"group_size": 10}, seed=1, output=path, sorting="by_time")
+    generate(
+        "functional_groups",
+        "exc",
+        np.arange(50),
+        0.0,
+        500.0,
+        params={"group_size": 10},
+        seed=1,
+        output=path,
+        sorting="by_time",
+    )
     assert validate_file(path) == []
 
 
@@ -134,13 +154,23 @@ def network(tmp_path_factory):
         conf = {
             "target_simulator": simulator,
             "run": {"tstart": 0.0, "tstop": TSTOP, "dt": 0.1},
-            "networks": {"nodes": [{
-                "nodes_file": "network/stim_nodes.h5",
-                "node_types_file": "network/stim_node_types.csv",
-            }]},
+            "networks": {
+                "nodes": [
+                    {
+                        "nodes_file": "network/stim_nodes.h5",
+                        "node_types_file": "network/stim_node_types.csv",
+                    }
+                ]
+            },
             "node_sets": {"even": {"population": "stim", "group": 0}},
-            "inputs": {"stim": {"input_type": "spikes", "module": "sonata",
-                                "input_file": str(spikes), "node_set": "even"}},
+            "inputs": {
+                "stim": {
+                    "input_type": "spikes",
+                    "module": "sonata",
+                    "input_file": str(spikes),
+                    "node_set": "even",
+                }
+            },
         }
         path = base / f"config_{simulator}.json"
         path.write_text(json.dumps(conf))

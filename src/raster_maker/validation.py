@@ -92,7 +92,7 @@ def _sorting_label(grp: h5py.Group, pop: str, out: list[Problem]) -> str | None:
     if mapping is not None:
         names = {v: k for k, v in mapping.items()}
         label = names.get(int(raw), str(int(raw)))
-        if {k: mapping[k] for k in mapping} != {s: i for i, s in enumerate(SORTINGS)}:
+        if mapping != {s: i for i, s in enumerate(SORTINGS)}:
             out.append(
                 Problem(
                     "error",
