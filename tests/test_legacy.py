@@ -412,7 +412,7 @@ def _nan_at(shape, idx, val=np.nan):
 @pytest.mark.parametrize(
     ("kw", "exc", "match"),
     [
-        (_bad(rateProf=None), TypeError, "'rateProf' is required.*Got None"),
+        (_bad(rateProf=None), ValueError, "'rateProf' is required.*Got None"),
         (_bad(rateProf=np.ones(50)), ValueError, r"'rateProf': \(50,\) with numUnits=4"),
         (_bad(rateProf=np.ones((3, 50))), ValueError, r"'rateProf': \(3, 50\).*at least numUnits"),
         (_bad(rateProf=np.ones((4, 5, 2))), ValueError, r"'rateProf': \(4, 5, 2\)"),

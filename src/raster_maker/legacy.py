@@ -339,7 +339,7 @@ def _unit_factors(exp: bool, dist: Any, num_units: int) -> np.ndarray:
 
 def _check_rate_profile(rate_prof: Any, num_units: int, factors: np.ndarray) -> np.ndarray:
     if rate_prof is None:
-        raise TypeError(
+        raise ValueError(
             "'rateProf' is required: a 2-D array (units x 1 ms bins) with at least numUnits "
             "rows, e.g. make_noise(...) or np.tile(profile, (numUnits, 1)). Got None."
         )

@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CLIError, FileExistsError, FileNotFoundError, KeyError, ValueError, TypeError) as err:
+    except (CLIError, OSError, KeyError, ValueError, TypeError) as err:
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"raster-maker {args.command}: error: {msg}", file=sys.stderr)
         return 2

@@ -6,6 +6,10 @@ import argparse
 import json
 from typing import Any
 
+import h5py
+
+from . import CLIError
+
 HELP = """\
 Show the populations of a SONATA spikes file: spike counts, node ids and time range,
 the 'sorting' attribute (as stored and its type), dtypes, compression, other attributes
@@ -73,6 +77,12 @@ def inspect_spikes(path: str, as_json: bool = False) -> str:
     """The text ``raster-maker inspect`` prints."""
     from ..report import describe_file
 
+    with h5py.File(path, "r") as h5:
+        if not isinstance(h5.get("spikes"), h5py.Group):
+            raise CLIError(
+                f"'{path}' is an HDF5 file but not a SONATA spikes file (no /spikes group); "
+                f"top-level objects: {', '.join(h5) or 'none'}."
+            )
     info = describe_file(path)
     return json.dumps(info, indent=2, default=str) if as_json else format_description(info)
 
