@@ -102,6 +102,31 @@ __all__ = [
 ]
 
 
+# Heavier parts (matplotlib, statistics) load on first use.
+_LAZY = {
+    "plot_inputs": "plotting",
+    "input_figure_data": "plotting",
+    "spike_stats": "report",
+    "cross_correlations": "report",
+    "stats_report": "report",
+    "describe_file": "report",
+    "validate_file": "validation",
+    "Problem": "validation",
+    "resolve_node_set": "nodesets",
+    "load_sim_config": "nodesets",
+    "NodeSet": "nodesets",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'raster_maker' has no attribute {name!r}")
+
+
 def _register_bmtk() -> None:
     from .bmtk_inputs import register_with_bmtk
 
