@@ -115,14 +115,18 @@ _LAZY = {
     "resolve_node_set": "nodesets",
     "load_sim_config": "nodesets",
     "NodeSet": "nodesets",
+    "list_populations": "nodesets",
 }
+_LAZY_MODULES = ("nodesets", "plotting", "report", "validation")
 __all__ += list(_LAZY)
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'raster_maker' has no attribute {name!r}")
 
