@@ -139,7 +139,7 @@ def _spikes_path(config_path: Path) -> Path:
     return path
 
 
-def _run(script: Path, config_path, env, timeout, population) -> pd.DataFrame:
+def _run(script: Path, config_path, env, timeout, population, launcher=()) -> pd.DataFrame:
     config_path = Path(config_path).resolve()
     spikes = _spikes_path(config_path)
     if spikes.exists():
@@ -148,7 +148,7 @@ def _run(script: Path, config_path, env, timeout, population) -> pd.DataFrame:
     full_env.setdefault("OMP_WAIT_POLICY", "passive")
     full_env.update(env or {})
     try:
-        proc = subprocess.run([sys.executable, str(script), str(config_path)],
+        proc = subprocess.run([*launcher, sys.executable, str(script), str(config_path)],
                               cwd=config_path.parent, env=full_env, capture_output=True,
                               text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
@@ -162,7 +162,7 @@ def _run(script: Path, config_path, env, timeout, population) -> pd.DataFrame:
 
 
 def run_bionet(config_path, env=None, timeout: float = 300.0,
-               population: str | None = "target") -> pd.DataFrame:
+               population: str | None = "target", launcher=()) -> pd.DataFrame:
     """Run a bionet (NEURON) simulation in a subprocess and return its output spikes.
 
     ``VecStim`` is compiled on demand by the run script (see
@@ -184,7 +184,7 @@ def run_bionet(config_path, env=None, timeout: float = 300.0,
     pandas.DataFrame
         Columns ``population``, ``node_ids``, ``timestamps`` (ms), sorted by time.
     """
-    return _run(RUN_BIONET, config_path, env, timeout, population)
+    return _run(RUN_BIONET, config_path, env, timeout, population, launcher)
 
 
 def run_pointnet(config_path, env=None, timeout: float = 300.0,

@@ -67,3 +67,33 @@ def test_two_ranks_python_api(tmp_path):
     subprocess.run([sys.executable, str(script), str(one)], check=True, timeout=300)
     subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(script), str(two)], check=True, timeout=300)
     assert _datasets(one, "p") == _datasets(two, "p")
+
+
+@pytest.mark.neuron
+def test_bionet_under_mpi_generates_once_and_matches_serial(tmp_path):
+    """The config route under ``mpiexec -n 2`` with bionet: rank 0 writes, same result as 1 rank."""
+    import json
+
+    from simulation import BIONET_CONFIG, run_bionet, write_config
+
+    inputs = json.loads(BIONET_CONFIG.read_text())["inputs"]
+    runs = {}
+    for label, launcher in (("serial", ()), ("mpi", (MPIEXEC, "-n", "2"))):
+        folder = tmp_path / label
+        folder.mkdir()
+        cfg = write_config(
+            BIONET_CONFIG, folder / "config.json",
+            manifest={"$INPUT_DIR": folder / "inputs", "$OUTPUT_DIR": folder / "output"},
+            inputs=inputs, run={"tstop": 1000.0},
+        )
+        env = {"NEURON_INIT_MPI": "1", "MPI_LIB_NRN_PATH": str(Path(sys.prefix) / "lib" / "libmpi.so.12")}
+        spikes = run_bionet(cfg, env=env if launcher else None, launcher=launcher, timeout=240)
+        runs[label] = spikes.sort_values(["node_ids", "timestamps"]).reset_index(drop=True)
+        assert sorted(p.name for p in (folder / "inputs").iterdir()) == [
+            "dist_inh_stim_spikes.h5", "exc_stim_spikes.h5", "prox_inh_stim_spikes.h5"]
+    assert len(runs["serial"]) > 0
+    assert runs["serial"][["node_ids", "timestamps"]].equals(runs["mpi"][["node_ids", "timestamps"]])
+    for name in ("exc_stim", "prox_inh_stim", "dist_inh_stim"):
+        a = _datasets(tmp_path / "serial" / "inputs" / f"{name}_spikes.h5", name)
+        b = _datasets(tmp_path / "mpi" / "inputs" / f"{name}_spikes.h5", name)
+        assert a == b

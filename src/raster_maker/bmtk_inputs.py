@@ -32,14 +32,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._mpi import world
 from .generate import generate, iter_spikes, make_model, provenance
 from .models import Units
 from .sonata import read_provenance
@@ -59,9 +60,22 @@ logger = logging.getLogger("raster_maker")
 MODULE_NAME = "raster_maker"
 RESERVED_KEYS = frozenset(
     {
-        "input_type", "module", "generator", "node_set", "input_file", "seed", "tstart",
-        "tstop", "population", "overwrite", "enabled", "spikes_function", "params", "config",
-        "trial", "file_type",
+        "input_type",
+        "module",
+        "generator",
+        "node_set",
+        "input_file",
+        "seed",
+        "tstart",
+        "tstop",
+        "population",
+        "overwrite",
+        "enabled",
+        "spikes_function",
+        "params",
+        "config",
+        "trial",
+        "file_type",
     }
 )
 
@@ -138,7 +152,9 @@ def input_request(
     run = config.get("run", {})
     tstart = float(entry.get("tstart", run.get("tstart", 0.0)))
     if "tstop" not in entry and "tstop" not in run:
-        raise ValueError(f"Input '{name}': no 'tstop' in the entry nor in the config's 'run' block.")
+        raise ValueError(
+            f"Input '{name}': no 'tstop' in the entry nor in the config's 'run' block."
+        )
     tstop = float(entry.get("tstop", run.get("tstop")))
     seed = entry.get("seed")
     return InputRequest(
@@ -207,6 +223,8 @@ def _matching_file(req: InputRequest) -> bool:
 
 
 _SESSION_SEEDS: dict[tuple, int] = {}
+_ROOT_WORK = threading.local()
+_ROOT_WORK.active = False
 
 
 def ensure_input_file(config: dict, name: str, entry: dict, *, force: bool = False) -> Path:
@@ -215,15 +233,18 @@ def ensure_input_file(config: dict, name: str, entry: dict, *, force: bool = Fal
     Returns the path. Under MPI (mpi4py, more than one rank) rank 0 does the work and
     the other ranks wait for its answer.
     """
-    comm = _mpi_comm()
-    if comm is None:
+    comm = world()
+    if comm is None or _ROOT_WORK.active:  # no MPI, or already inside rank 0's own work
         return _ensure(config, name, entry, force)
     result: Any = None
     if comm.Get_rank() == 0:
+        _ROOT_WORK.active = True  # a followed input made on the way is rank 0's alone
         try:
             result = _ensure(config, name, entry, force)
         except Exception as err:  # every rank must learn of it, or they deadlock
             result = err
+        finally:
+            _ROOT_WORK.active = False
     result = comm.bcast(result, root=0)
     if isinstance(result, Exception):
         raise result
@@ -244,15 +265,24 @@ def _ensure(config: dict, name: str, entry: dict, force: bool) -> Path:
         else:
             raise FileExistsError(
                 f"Input '{name}': '{path}' exists and was not written by raster_maker; refusing "
-                "to overwrite it. Add \"overwrite\": true to the entry, or choose another input_file."
+                'to overwrite it. Add "overwrite": true to the entry, or choose another input_file.'
             )
     path.parent.mkdir(parents=True, exist_ok=True)
     seed = req.seed
     if seed is None:  # parsed twice by the simulator: the same seed within a session
         seed = _SESSION_SEEDS.setdefault((str(path), req.population), _new_seed())
     generate(
-        req.generator, req.population, req.node_ids, req.tstart_ms, req.tstop_ms,
-        params=req.params, seed=seed, attributes=req.attributes, output=path, overwrite=overwrite,
+        req.generator,
+        req.population,
+        req.node_ids,
+        req.tstart_ms,
+        req.tstop_ms,
+        params=req.params,
+        seed=seed,
+        attributes=req.attributes,
+        output=path,
+        overwrite=overwrite,
+        comm=None,  # under MPI only rank 0 gets here; the others wait in ensure_input_file
     )
     return path
 
@@ -419,18 +449,3 @@ def register_with_bmtk() -> bool:
     py_modules.add_spikes_generator(MODULE_NAME, spikes_for_node, overwrite=True)
     _registered = True
     return True
-
-
-def _mpi_comm():
-    """mpi4py's COMM_WORLD when running under MPI with more than one rank, else None."""
-    if "mpi4py" not in sys.modules and not any(
-        int(os.environ.get(v, "1")) > 1 for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
-    ):
-        return None
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        return None
-    comm = MPI.COMM_WORLD
-    return comm if comm.Get_size() > 1 else None
-
