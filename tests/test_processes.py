@@ -180,17 +180,13 @@ def test_binned_one_spike_per_bin_at_bin_starts(tstart, dt, rate):
         assert stats.binom.ppf(P / 4, m, p) <= part.sum() <= stats.binom.isf(P / 4, m, p)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, reported: the binned process puts a first-bin spike at tstart itself, "
-    "outside the open window (tstart, tstop) that draw_spikes documents; with tstart=0 "
-    "that is a spike at t=0, which NEST refuses",
-)
-def test_binned_spikes_are_strictly_after_tstart():
+def test_binned_first_bin_spike_sits_on_tstart():
+    # documented: binned spikes lie in [tstart, tstop); a first-bin spike is at tstart itself
     n = 2000  # P(no spike in the first bin of all 2000 units) = exp(-2000 * 0.1) ~ 1e-87
-    grid = Constant(1.0).evaluate(0.0, 10.0, 1.0)
+    grid = Constant(1.0).evaluate(5.0, 15.0, 1.0)
     rows, times = draw_spikes(SpikeProcess("binned"), keys_for(n), np.full(n, 100.0), grid)
-    assert np.all(times > 0.0)
+    assert times.min() == 5.0
+    assert np.all(times < 15.0)
 
 
 # -- validation -----------------------------------------------------------------------------
@@ -266,16 +262,7 @@ def test_poisson_counts_do_not_depend_on_the_batch():
     np.testing.assert_array_equal(poisson_counts(u, lam), alone)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, reported: the refractory rate correction r / (1 - r tau) is exact for "
-    "Poisson only; gamma trains lose fewer spikes to the dead time, so gamma + refractory "
-    "overshoots the target (20 Hz -> ~21.1 Hz for order 2, tau 3 ms)",
-)
-def test_gamma_with_refractory_keeps_the_target_rate():
-    n, tstop, rate = 2000, 10_000.0, 20.0
-    grid = Constant(1.0).evaluate(0.0, tstop, 1.0)
-    proc = SpikeProcess("gamma", order=2, refractory_ms=3.0)
-    rows, _ = draw_spikes(proc, keys_for(n), np.full(n, rate), grid)
-    lo, hi = poisson_interval(n * rate * tstop / 1000.0)  # conservative: Fano < 1
-    assert lo <= rows.size <= hi
+def test_gamma_with_refractory_is_refused():
+    # the rate correction r / (1 - r tau) is exact for Poisson only (gamma would overshoot it)
+    with pytest.raises(ValueError, match=r"'refractory_ms': 3.0 with process='gamma'.*Allowed: 0"):
+        SpikeProcess("gamma", order=2, refractory_ms=3.0)

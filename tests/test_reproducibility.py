@@ -34,10 +34,8 @@ CASES = {
         "shifted_inhibition",
         {"follow": {"timestamps_ms": np.linspace(1.0, 1999.0, 5000) ** 1.01, "n_units": 10}},
     ),
-    "gamma_refractory": (
-        "poisson",
-        {"rate_hz": 30.0, "process": "gamma", "order": 2, "refractory_ms": 3.0},
-    ),
+    "gamma": ("poisson", {"rate_hz": 30.0, "process": "gamma", "order": 2}),
+    "refractory": ("poisson", {"rate_hz": 30.0, "refractory_ms": 3.0}),
 }
 
 
@@ -81,7 +79,8 @@ def test_a_nodes_train_does_not_depend_on_the_node_set(case):
     np.testing.assert_array_equal(
         spikes(case, np.random.default_rng(0).permutation(ids)).to_numpy(), full.to_numpy()
     )
-    for node in [0, 42, 398]:
+    firing = np.unique(full["node_ids"])  # nodes with spikes, so the comparison has content
+    for node in [int(firing[0]), int(firing[firing.size // 2]), int(firing[-1])]:
         alone = train(spikes(case, [node]), node)
         assert alone.size > 0
         np.testing.assert_array_equal(alone, train(full, node))

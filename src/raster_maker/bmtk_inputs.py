@@ -156,6 +156,12 @@ def input_request(
             f"Input '{name}': no 'tstop' in the entry nor in the config's 'run' block."
         )
     tstop = float(entry.get("tstop", run.get("tstop")))
+    simulator = str(config.get("target_simulator", "")).upper()
+    if simulator == "NEST" and params.get("process") == "binned" and tstart <= 0:
+        raise ValueError(
+            f"Input '{name}': process='binned' puts first-bin spikes at tstart={tstart} ms, and "
+            "NEST refuses spike times <= 0. Allowed: a 'tstart' > 0 in the entry, or another process."
+        )
     seed = entry.get("seed")
     return InputRequest(
         name=name,

@@ -125,7 +125,7 @@ def iter_spikes(
 
     def draw(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         ids = units.node_ids[sl]
-        keys = node_keys(seed, units.population, "spikes", ids)
+        keys = node_keys(seed, units.population, f"{model.name}:spikes", ids)
         parts_pos, parts_t = [], []
         for b in np.unique(owner[sl]):
             sel = np.flatnonzero(owner[sl] == b)

@@ -155,7 +155,7 @@ class Poisson(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = _grid(self.profile, units, tstart_ms, tstop_ms, self.dt_ms, seed, "all")
-        yield Block(units.node_ids, self.rate_hz.draw(seed, units.population, units.node_ids), grid)
+        yield Block(units.node_ids, self.rate_hz.draw(seed, units.population, units.node_ids, f"{self.name}:rate"), grid)
 
 
 @register
@@ -206,7 +206,7 @@ class FunctionalGroups(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         keys = self.group_keys(units)
-        rates = self.rates.draw(seed, units.population, units.node_ids)
+        rates = self.rates.draw(seed, units.population, units.node_ids, f"{self.name}:rate")
         uniq, first = np.unique(keys, return_index=True)
         for key in uniq[np.argsort(first)]:
             sel = keys == key
@@ -285,7 +285,7 @@ class ShiftedInhibition(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = self.followed().evaluate(tstart_ms, tstop_ms, self.dt_ms)
-        yield Block(units.node_ids, self._dist.draw(seed, units.population, units.node_ids), grid)
+        yield Block(units.node_ids, self._dist.draw(seed, units.population, units.node_ids, f"{self.name}:rate"), grid)
 
 
 @register
@@ -327,4 +327,4 @@ class Rhythmic(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = self.profile.evaluate(tstart_ms, tstop_ms, self.dt_ms)
-        yield Block(units.node_ids, self.rates.draw(seed, units.population, units.node_ids), grid)
+        yield Block(units.node_ids, self.rates.draw(seed, units.population, units.node_ids, f"{self.name}:rate"), grid)

@@ -41,7 +41,9 @@ class SpikeProcess:
         ``'poisson'``: inhomogeneous Poisson in continuous time (sub-ms timestamps).
         ``'binned'``: the original raster_maker process: at most one spike per ``dt_ms``
         bin, placed at the bin start; a bin holds a spike with probability
-        ``1 - exp(-rate * dt)`` (a Poisson count above zero, as the original drew).
+        ``1 - exp(-rate * dt)`` (a Poisson count above zero, as the original drew). Its
+        spikes lie in ``[tstart, tstop)``: a first-bin spike sits on ``tstart`` itself
+        (so with ``tstart = 0`` at 0 ms, which NEST refuses; start NEST inputs later).
         ``'gamma'``: a renewal process with gamma(``order``) intervals (more regular
         than Poisson for ``order > 1``), by time rescaling.
     refractory_ms : float
@@ -65,6 +67,12 @@ class SpikeProcess:
         check_number("refractory_ms", self.refractory_ms, min_value=0.0, units="ms")
         check_int("order", self.order, min_value=1)
         check_number("dt_ms", self.dt_ms, min_value=0.0, strict_min=True, units="ms")
+        if self.kind == "gamma" and self.refractory_ms:
+            raise ValueError(
+                f"Invalid value for 'refractory_ms': {self.refractory_ms} with process='gamma'. "
+                "Allowed: 0 (the rate correction for a refractory period is exact for Poisson "
+                "trains only; a gamma train of order > 1 is already regular)."
+            )
         if self.kind != "gamma" and self.order != 1:
             raise ValueError(
                 f"Invalid value for 'order': {self.order}. Allowed: 1 unless process='gamma'."
@@ -188,7 +196,8 @@ def draw_spikes(
     rows : ndarray of int64
         Index into ``keys`` of each spike; non-decreasing.
     times_ms : ndarray of float64
-        Spike times in ms, sorted within each unit, inside ``(tstart, tstop)``.
+        Spike times in ms, sorted within each unit, inside ``(tstart, tstop)``
+        (``[tstart, tstop)`` for the binned process).
     """
     scale = np.asarray(scale_hz, dtype=np.float64)
     factor = process.rate_factor(scale * grid.peak)

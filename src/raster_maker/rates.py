@@ -53,9 +53,14 @@ class RateDistribution:
                 x = np.exp(x)
         return check_rates(f"rates drawn from {self.name}", x)
 
-    def draw(self, seed: int, population: str, node_ids: np.ndarray) -> np.ndarray:
-        """Rates (Hz) of the given nodes: a pure function of (seed, population, node id)."""
-        keys = node_keys(seed, population, "rate", node_ids)
+    def draw(
+        self, seed: int, population: str, node_ids: np.ndarray, purpose: str = "rate"
+    ) -> np.ndarray:
+        """Rates (Hz) of the given nodes: a pure function of (seed, population, purpose, node id).
+
+        Input models pass a ``purpose`` holding their name, so two models never share a stream.
+        """
+        keys = node_keys(seed, population, purpose, node_ids)
         zeros = np.zeros(keys.size, np.uint64)
         return self.from_uniforms(uniform(keys, zeros), uniform(keys, zeros + 1))
 
