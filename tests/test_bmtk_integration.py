@@ -223,3 +223,12 @@ def test_pointnet_runs_on_raster_maker_inputs(tmp_path):
     for f in (tmp_path / "inputs").glob("*.h5"):
         assert read_spikes(f)["timestamps"].min() > 0.0  # NEST rejects times <= 0
 
+
+
+def test_binned_process_from_zero_is_refused_for_nest(tmp_path):
+    inputs = _recipe_inputs(dist_inh_stim={"process": "binned"})
+    config = load_sim_config(_config(tmp_path, inputs, template=POINTNET_CONFIG))
+    with pytest.raises(ValueError, match="NEST refuses spike times <= 0"):
+        input_request(config, "dist_inh_stim", config["inputs"]["dist_inh_stim"])
+    entry = dict(config["inputs"]["dist_inh_stim"], tstart=1.0)
+    assert input_request(config, "dist_inh_stim", entry).tstart_ms == 1.0
