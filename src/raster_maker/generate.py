@@ -127,8 +127,13 @@ def iter_spikes(
         ids = units.node_ids[sl]
         keys = node_keys(seed, units.population, f"{model.name}:spikes", ids)
         parts_pos, parts_t = [], []
-        for b in np.unique(owner[sl]):
-            sel = np.flatnonzero(owner[sl] == b)
+        owners = owner[sl]
+        if owners[0] == owners[-1] and np.all(owners == owners[0]):  # one block: no merging
+            blk = blocks[owners[0]]
+            rows, times = draw_spikes(process, keys, blk.scale_hz[local[sl]], blk.grid)
+            return ids[rows], times
+        for b in np.unique(owners):
+            sel = np.flatnonzero(owners == b)
             blk = blocks[b]
             rows, times = draw_spikes(process, keys[sel], blk.scale_hz[local[sl][sel]], blk.grid)
             parts_pos.append(sel[rows])

@@ -153,24 +153,34 @@ def _order_statistics(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
 
     Returns (row index per value, values). Uses counters 1 .. counts[i] + 1.
     """
-    n1 = counts + 1
-    rows, within = _row_index(n1)
-    u = uniform(keys[rows], within + 1)
-    np.log(u, out=u)
-    u *= -_QUANT
-    gaps = np.ceil(u).astype(np.int64)  # >= 1: no value lands on 0 or 1
-    gaps[gaps == 0] = 1
+    rows, within = _row_index(counts)
+    within += 1
+    gaps = _quantised_exponentials(np.repeat(keys, counts), within)  # gap k of row i: counter k
     csum = np.cumsum(gaps)
-    ends = np.cumsum(n1) - 1
-    before = np.concatenate(([0], csum[ends[:-1]])) if counts.size else np.zeros(0, np.int64)
-    csum -= np.repeat(before, n1)  # exact partial sums within each row
-    total = csum[ends].astype(np.float64)
-    keep = np.ones(csum.size, dtype=bool)
-    keep[ends] = False
-    vals = csum[keep].astype(np.float64)
-    rows = rows[keep]
+    ends = np.cumsum(counts)  # one past each row's last value
+    before = np.zeros(counts.size, dtype=np.int64)
+    has = ends > 0
+    before[has] = csum[ends[has] - 1]
+    before = np.concatenate(([0], before[:-1]))  # csum just before each row starts
+    csum -= np.repeat(before, counts)  # exact partial sums within each row
+    # the row's closing gap (counter counts + 1) completes its total
+    last = np.zeros(counts.size, dtype=np.int64)
+    full = counts > 0
+    last[full] = csum[ends[full] - 1]
+    total = (last + _quantised_exponentials(keys, counts + 1)).astype(np.float64)
+    vals = csum.astype(np.float64)
     vals /= total[rows]
     return rows, vals
+
+
+def _quantised_exponentials(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
+    """Exp(1) variates of the streams in units of 2**-32, as int64 >= 1 (exactly summable)."""
+    u = uniform(keys, counters)
+    np.log(u, out=u)
+    u *= -_QUANT
+    gaps = np.ceil(u).astype(np.int64)
+    np.maximum(gaps, 1, out=gaps)  # no value lands on 0 or 1
+    return gaps
 
 
 def draw_spikes(

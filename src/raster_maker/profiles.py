@@ -118,21 +118,23 @@ class ProfileGrid:
         if np.all(self.values == self.values[0]):
             span = self.tstop - self.tstart
             return self.tstart + v * (span / self.total)
-        lut, steps, offset, slope = self._inverse_tables()
-        n_cells = lut.size - 1
-        m = (v * (n_cells / self.total)).astype(np.int64)
-        np.clip(m, 0, n_cells - 1, out=m)
-        lo, hi = lut[m], lut[m + 1]
+        lut_lo, lut_hi, scale, span, offset, slope = self._inverse_tables()
+        m = (v * scale).astype(np.int64)
+        np.clip(m, 0, lut_hi.size - 1, out=m)
         cum = self.cum
-        for _ in range(steps):  # bisection inside the cell: largest j with cum[j] <= v
-            mid = (lo + hi + 1) >> 1
-            ok = cum[mid] <= v
-            lo = np.where(ok, mid, lo)
-            hi = np.where(ok, hi, mid - 1)
-        last = self.values.size - 1
-        lo -= cum[lo] > v  # guard against rounding in the cell index
-        np.clip(lo, 0, last, out=lo)
-        lo += (lo < last) & (cum[np.minimum(lo + 1, last)] <= v) & (self.values[lo] == 0)
+        if span <= 3:  # narrow cells (smooth profiles): step down from the cell's last bin
+            lo = lut_hi[m]
+            for _ in range(span):
+                lo -= cum[lo] > v
+        else:  # wide cells (long silences, sharp peaks): bisection inside the cell
+            lo, hi = lut_lo[m], lut_hi[m]
+            for _ in range(int(np.ceil(np.log2(span + 1)))):  # largest j with cum[j] <= v
+                mid = (lo + hi + 1) >> 1
+                ok = cum[mid] <= v
+                lo = np.where(ok, mid, lo)
+                hi = np.where(ok, hi, mid - 1)
+        # lo is now the largest bin with cum[lo] <= v; as cum[lo + 1] > v, that bin's rate
+        # is positive (zero-rate bins are skipped)
         t = offset[lo] + v * slope[lo]
         return np.minimum(t, self.edges[lo + 1])
 
@@ -140,16 +142,18 @@ class ProfileGrid:
         tables = self.__dict__.get("_tables")
         if tables is None:
             n = self.values.size
-            n_cells = 2 * n
-            cells = np.linspace(0.0, self.total, n_cells + 1)
-            lut = np.searchsorted(self.cum, cells, side="right") - 1
-            np.clip(lut, 0, n - 1, out=lut)
-            span = int(np.max(lut[1:] - lut[:-1])) if n_cells else 0
-            steps = int(np.ceil(np.log2(span + 1))) if span else 0
+            # cell c holds the bins whose start integral falls in it; a value v in cell
+            # m = floor(v * scale) has its bin in [lut_lo[m], lut_hi[m]] (same formula, so exact)
+            scale = n / self.total
+            cells = np.minimum((self.cum[:-1] * scale).astype(np.int64), n)
+            lut_hi = np.cumsum(np.bincount(cells, minlength=n + 1)) - 1
+            lut_lo = np.concatenate(([0], np.maximum(lut_hi[:-1], 0)))
+            np.clip(lut_hi, 0, n - 1, out=lut_hi)
+            span = int(np.max(lut_hi - lut_lo))
             with np.errstate(divide="ignore"):
                 slope = np.where(self.values > 0, 1000.0 / self.values, 0.0)
             offset = self.edges[:-1] - self.cum[:-1] * slope
-            tables = (lut, steps, offset, slope)
+            tables = (lut_lo, lut_hi, scale, span, offset, slope)
             object.__setattr__(self, "_tables", tables)
         return tables
 

@@ -51,7 +51,7 @@ SORTING_DTYPE = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype=
 MAGIC = np.uint32(0x0A7A)
 VERSION = np.array([0, 1], dtype=np.uint32)
 _DEFAULT_BUFFER = 1 << 20  # spikes per population held in memory before a flush
-_CHUNK = 1 << 16  # HDF5 chunk (elements); written whole, with the chunk cache off (fastest here)
+_CHUNK = 1 << 16  # HDF5 chunk (elements), 512 KB
 
 
 def write_sonata_spike_attrs(h5: h5py.File, population: str, sorting: str) -> None:
@@ -119,6 +119,9 @@ class _Population:
 
     def append(self, node_ids: np.ndarray, times: np.ndarray, buffer_size: int) -> None:
         self.order.update(node_ids, times)
+        if not self.n_buffered and node_ids.size >= _CHUNK:  # big: straight to disk, no copy
+            self._write(node_ids, times)
+            return
         self.buf_ids.append(node_ids)
         self.buf_ts.append(times)
         self.n_buffered += node_ids.size
@@ -126,18 +129,15 @@ class _Population:
             self.flush(final=False)
 
     def flush(self, final: bool = True) -> None:
-        """Write the buffer; unless ``final``, keep a tail shorter than a chunk buffered."""
+        """Write what is buffered."""
         if not self.n_buffered:
             return
         ids = np.concatenate(self.buf_ids)
         ts = np.concatenate(self.buf_ts)
-        if not final:
-            n_write = (ids.size // _CHUNK) * _CHUNK
-            self.buf_ids, self.buf_ts = [ids[n_write:]], [ts[n_write:]]
-            self.n_buffered = ids.size - n_write
-            ids, ts = ids[:n_write], ts[:n_write]
-        else:
-            self.buf_ids, self.buf_ts, self.n_buffered = [], [], 0
+        self.buf_ids, self.buf_ts, self.n_buffered = [], [], 0
+        self._write(ids, ts)
+
+    def _write(self, ids: np.ndarray, ts: np.ndarray) -> None:
         n0 = self.ts.shape[0]
         self.ts.resize((n0 + ts.size,))
         self.ids.resize((n0 + ids.size,))
@@ -202,7 +202,8 @@ class SpikesWriter:
         self.compression = compression
         self.buffer_size = int(buffer_size)
         self._tmp = temporary_name(self.path)
-        self._h5 = h5py.File(self._tmp, "w", rdcc_nbytes=0)
+        # a chunk cache of a few chunks: appends that end mid-chunk are completed in memory
+        self._h5 = h5py.File(self._tmp, "w", rdcc_nbytes=4 * _CHUNK * 8, rdcc_nslots=521)
         self._spikes = self._h5.create_group("spikes")
         self._pops: dict[str, _Population] = {}
         self._pop_attrs: dict[str, dict[str, Any]] = {}
@@ -374,7 +375,7 @@ def _external_sort(pop: _Population, sorting: str, max_in_memory: int, tmp: Path
     edges = np.unique(fine[1:][np.searchsorted(cum, targets, side="left")])  # ~equal buckets
     scratch = tmp.with_name(tmp.name + ".sort")
     try:
-        with h5py.File(scratch, "w", rdcc_nbytes=0) as sf:
+        with h5py.File(scratch, "w", rdcc_nbytes=4 * _CHUNK * 8, rdcc_nslots=521) as sf:
             parts = [
                 (
                     sf.create_dataset(f"i{b}", (0,), np.uint64, maxshape=(None,), chunks=(_CHUNK,)),
