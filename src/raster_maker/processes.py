@@ -26,6 +26,7 @@ from .streams import uniform, words
 __all__ = ["SpikeProcess", "poisson_counts", "draw_spikes", "PROCESS_KINDS"]
 
 PROCESS_KINDS = ("poisson", "binned", "gamma")
+MAX_SPIKES_PER_UNIT = 1e8  # more is a unit or rate mistake, and would not fit in memory
 _QUANT = 2.0**32  # exponential gaps are summed as integers in units of 2**-32
 _PHASE_COUNTER = np.uint64(1) << np.uint64(62)  # gamma phase word, far from the gap counters
 _TABLE_MAX_MEAN = 1e5  # CDF tables need O(mean) memory: larger means go through pdtrik
@@ -214,6 +215,13 @@ def draw_spikes(
     lam = scale * factor * grid.total
     if process.kind == "gamma":
         lam = lam * process.order
+    if lam.size and not np.all(lam <= MAX_SPIKES_PER_UNIT):
+        worst = float(np.max(lam))
+        raise ValueError(
+            f"Invalid rate: a unit would expect {worst:.3g} spikes in the window (peak rate "
+            f"{float(np.max(scale)) * grid.peak:.3g} Hz). Allowed: at most "
+            f"{MAX_SPIKES_PER_UNIT:.0e} per unit; lower the rate or shorten the window."
+        )
     counts = poisson_counts(uniform(keys, np.zeros(keys.size, np.uint64)), lam)
     rows, vals = _order_statistics(keys, counts)
     vals *= grid.total

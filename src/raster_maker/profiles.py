@@ -41,6 +41,7 @@ __all__ = [
 ORIGINAL_FILTER_B = (0.049922035, -0.095993537, 0.050612699, -0.004408786)
 ORIGINAL_FILTER_A = (1.0, -2.494956002, 2.017265875, -0.522189400)
 _WARMUP = 2000
+MAX_BINS = 200_000_000  # a profile grid larger than this (1.6 GB) is a mistake
 
 
 def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
@@ -48,6 +49,11 @@ def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     dt = check_number("dt_ms", dt_ms, min_value=0.0, strict_min=True, units="ms")
     n = max(1, math.ceil((tstop - tstart) / dt - 1e-9))
+    if n > MAX_BINS:
+        raise ValueError(
+            f"Invalid value for 'dt_ms': {dt} ms makes {n:.3g} bins of the {tstop - tstart} ms "
+            f"window. Allowed: at most {MAX_BINS:.0e} bins (dt_ms >= {(tstop - tstart) / MAX_BINS:.3g})."
+        )
     edges = tstart + dt * np.arange(n + 1, dtype=np.float64)
     edges[-1] = tstop
     return edges
