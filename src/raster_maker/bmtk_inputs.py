@@ -427,7 +427,7 @@ def _spikes_by_node(req: InputRequest) -> dict:
     times: dict[int, np.ndarray] = {}
     for ids, ts in iter_spikes(model, units, req.tstart_ms, req.tstop_ms, seed):
         bounds = np.flatnonzero(np.diff(ids)) + 1
-        for chunk_ids, chunk_ts in zip(np.split(ids, bounds), np.split(ts, bounds)):
+        for chunk_ids, chunk_ts in zip(np.split(ids, bounds), np.split(ts, bounds), strict=True):
             nid = int(chunk_ids[0])
             times[nid] = np.concatenate([times[nid], chunk_ts]) if nid in times else chunk_ts
     return {"population": req.population, "times": times}

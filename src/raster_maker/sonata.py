@@ -202,8 +202,9 @@ class SpikesWriter:
         self.compression = compression
         self.buffer_size = int(buffer_size)
         self._tmp = temporary_name(self.path)
-        # a chunk cache of a few chunks: appends that end mid-chunk are completed in memory
-        self._h5 = h5py.File(self._tmp, "w", rdcc_nbytes=4 * _CHUNK * 8, rdcc_nslots=521)
+        # no chunk cache: every write reaches the file at once, so a full disk fails the
+        # write that hit it (a cache would fail later, at eviction or close, in HDF5 itself)
+        self._h5 = h5py.File(self._tmp, "w", rdcc_nbytes=0)
         self._spikes = self._h5.create_group("spikes")
         self._pops: dict[str, _Population] = {}
         self._pop_attrs: dict[str, dict[str, Any]] = {}
@@ -375,7 +376,7 @@ def _external_sort(pop: _Population, sorting: str, max_in_memory: int, tmp: Path
     edges = np.unique(fine[1:][np.searchsorted(cum, targets, side="left")])  # ~equal buckets
     scratch = tmp.with_name(tmp.name + ".sort")
     try:
-        with h5py.File(scratch, "w", rdcc_nbytes=4 * _CHUNK * 8, rdcc_nslots=521) as sf:
+        with h5py.File(scratch, "w", rdcc_nbytes=0) as sf:
             parts = [
                 (
                     sf.create_dataset(f"i{b}", (0,), np.uint64, maxshape=(None,), chunks=(_CHUNK,)),
