@@ -75,9 +75,15 @@ SIMULATORS = {
             "dend": {"syn_weight": 0.012, "delay": 1.5, "dynamics_params": "instantaneousExc.json"},
             "apic": {"syn_weight": 0.009, "delay": 3.0, "dynamics_params": "instantaneousExc.json"},
             "prox_inh": {
-                "syn_weight": 0.02, "delay": 1.0, "dynamics_params": "instantaneousInh.json"},
+                "syn_weight": 0.02,
+                "delay": 1.0,
+                "dynamics_params": "instantaneousInh.json",
+            },
             "dist_inh": {
-                "syn_weight": 0.01, "delay": 2.0, "dynamics_params": "instantaneousInh.json"},
+                "syn_weight": 0.01,
+                "delay": 2.0,
+                "dynamics_params": "instantaneousInh.json",
+            },
         },
         "default_out": REPO / "network",
     },
@@ -88,14 +94,30 @@ SIMULATORS = {
             "dynamics_params": "iaf_psc_alpha_L5PC.json",
         },
         "edges": {
-            "dend": {"syn_weight": 10.0, "delay": 1.5, "dynamics_params": "static_exc.json",
-                     "model_template": "static_synapse"},
-            "apic": {"syn_weight": 7.0, "delay": 3.0, "dynamics_params": "static_exc.json",
-                     "model_template": "static_synapse"},
-            "prox_inh": {"syn_weight": -10.0, "delay": 1.0, "dynamics_params": "static_inh.json",
-                         "model_template": "static_synapse"},
-            "dist_inh": {"syn_weight": -4.0, "delay": 2.0, "dynamics_params": "static_inh.json",
-                         "model_template": "static_synapse"},
+            "dend": {
+                "syn_weight": 10.0,
+                "delay": 1.5,
+                "dynamics_params": "static_exc.json",
+                "model_template": "static_synapse",
+            },
+            "apic": {
+                "syn_weight": 7.0,
+                "delay": 3.0,
+                "dynamics_params": "static_exc.json",
+                "model_template": "static_synapse",
+            },
+            "prox_inh": {
+                "syn_weight": -10.0,
+                "delay": 1.0,
+                "dynamics_params": "static_inh.json",
+                "model_template": "static_synapse",
+            },
+            "dist_inh": {
+                "syn_weight": -4.0,
+                "delay": 2.0,
+                "dynamics_params": "static_inh.json",
+                "model_template": "static_synapse",
+            },
         },
         "default_out": HERE / "pointnet" / "network",
     },
@@ -166,16 +188,22 @@ def build(output_dir: Path, simulator: str = "bionet") -> list[NetworkBuilder]:
     )
 
     prox = NetworkBuilder("prox_inh_stim")
-    prox.add_nodes(N=N_PROX_INH, node_type_id=300, pop_name="prox_inh", ei="i",
-                   model_type="virtual")
+    prox.add_nodes(
+        N=N_PROX_INH, node_type_id=300, pop_name="prox_inh", ei="i", model_type="virtual"
+    )
 
     dist = NetworkBuilder("dist_inh_stim")
-    dist.add_nodes(N=N_DIST_INH, node_type_id=400, pop_name="dist_inh", ei="i",
-                   model_type="virtual")
+    dist.add_nodes(
+        N=N_DIST_INH, node_type_id=400, pop_name="dist_inh", ei="i", model_type="virtual"
+    )
 
     conn_rng = np.random.default_rng(SEED + 1)
-    edge_specs = [(exc, "dend", 2100), (exc, "apic", 2101), (prox, "prox_inh", 3100),
-                  (dist, "dist_inh", 4100)]
+    edge_specs = [
+        (exc, "dend", 2100),
+        (exc, "apic", 2101),
+        (prox, "prox_inh", 3100),
+        (dist, "dist_inh", 4100),
+    ]
     for net, pop_name, edge_type_id in edge_specs:
         sections, dist_range = TARGET_SECTIONS[pop_name]
         net.add_edges(
@@ -213,12 +241,17 @@ def _sort_csv_columns(path: Path) -> None:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("output_dir", nargs="?", default=None,
-                        help="folder to write the network to (default: <repo>/network for "
-                             "bionet, examples/pointnet/network for pointnet)")
+    parser.add_argument(
+        "output_dir",
+        nargs="?",
+        default=None,
+        help="folder to write the network to (default: <repo>/network for "
+        "bionet, examples/pointnet/network for pointnet)",
+    )
     parser.add_argument("--simulator", choices=sorted(SIMULATORS), default="bionet")
-    parser.add_argument("--clean", action="store_true",
-                        help="delete the output folder before building")
+    parser.add_argument(
+        "--clean", action="store_true", help="delete the output folder before building"
+    )
     args = parser.parse_args(argv)
     out = Path(args.output_dir) if args.output_dir else SIMULATORS[args.simulator]["default_out"]
     if args.clean and out.exists():

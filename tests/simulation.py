@@ -115,15 +115,23 @@ def read_spikes(path, population: str | None = None) -> pd.DataFrame:
                 grp = fh["spikes"][pop]
                 if "node_ids" not in grp or "timestamps" not in grp:
                     continue
-                frames.append(pd.DataFrame({
-                    "population": pop,
-                    "node_ids": grp["node_ids"][()].astype(np.uint64),
-                    "timestamps": grp["timestamps"][()].astype(np.float64),
-                }))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "population": pop,
+                            "node_ids": grp["node_ids"][()].astype(np.uint64),
+                            "timestamps": grp["timestamps"][()].astype(np.float64),
+                        }
+                    )
+                )
     if not frames:
-        return pd.DataFrame({"population": pd.Series([], dtype=object),
-                             "node_ids": pd.Series([], dtype=np.uint64),
-                             "timestamps": pd.Series([], dtype=np.float64)})
+        return pd.DataFrame(
+            {
+                "population": pd.Series([], dtype=object),
+                "node_ids": pd.Series([], dtype=np.uint64),
+                "timestamps": pd.Series([], dtype=np.float64),
+            }
+        )
     df = pd.concat(frames, ignore_index=True)
     return df.sort_values(["timestamps", "node_ids"], kind="stable").reset_index(drop=True)
 
@@ -148,21 +156,30 @@ def _run(script: Path, config_path, env, timeout, population, launcher=()) -> pd
     full_env.setdefault("OMP_WAIT_POLICY", "passive")
     full_env.update(env or {})
     try:
-        proc = subprocess.run([*launcher, sys.executable, str(script), str(config_path)],
-                              cwd=config_path.parent, env=full_env, capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run(
+            [*launcher, sys.executable, str(script), str(config_path)],
+            cwd=config_path.parent,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired as exc:
         raise SimulationError(f"{script.name} {config_path} timed out after {timeout} s") from exc
     if proc.returncode != 0 or not spikes.exists():
         tail = "\n".join((proc.stdout + "\n" + proc.stderr).splitlines()[-40:])
-        what = (f"exited with {proc.returncode}" if proc.returncode
-                else f"wrote no spikes file {spikes}")
+        what = (
+            f"exited with {proc.returncode}"
+            if proc.returncode
+            else f"wrote no spikes file {spikes}"
+        )
         raise SimulationError(f"{script.name} {config_path} {what}:\n{tail}")
     return read_spikes(spikes, population)
 
 
-def run_bionet(config_path, env=None, timeout: float = 300.0,
-               population: str | None = "target", launcher=()) -> pd.DataFrame:
+def run_bionet(
+    config_path, env=None, timeout: float = 300.0, population: str | None = "target", launcher=()
+) -> pd.DataFrame:
     """Run a bionet (NEURON) simulation in a subprocess and return its output spikes.
 
     ``VecStim`` is compiled on demand by the run script (see
@@ -187,8 +204,9 @@ def run_bionet(config_path, env=None, timeout: float = 300.0,
     return _run(RUN_BIONET, config_path, env, timeout, population, launcher)
 
 
-def run_pointnet(config_path, env=None, timeout: float = 300.0,
-                 population: str | None = "target") -> pd.DataFrame:
+def run_pointnet(
+    config_path, env=None, timeout: float = 300.0, population: str | None = "target"
+) -> pd.DataFrame:
     """Run a pointnet (NEST) simulation in a subprocess and return its output spikes.
 
     Parameters and return value as for :func:`run_bionet`.  ``OMP_WAIT_POLICY=passive`` is

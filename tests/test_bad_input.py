@@ -1,4 +1,4 @@
-"""The bad-input matrix: every row is a clear error naming the parameter, the value and what is allowed."""
+"""The bad-input matrix: each row is a clear error naming parameter, value and what is allowed."""
 
 from __future__ import annotations
 
@@ -35,8 +35,14 @@ def _config(tmp_path, entry):
 
 
 def _entry(**drop_or_set):
-    entry = {"input_type": "spikes", "module": "raster_maker", "generator": "poisson",
-             "node_set": "exc_stim", "input_file": "$INPUT_DIR/exc.h5", "seed": 1}
+    entry = {
+        "input_type": "spikes",
+        "module": "raster_maker",
+        "generator": "poisson",
+        "node_set": "exc_stim",
+        "input_file": "$INPUT_DIR/exc.h5",
+        "seed": 1,
+    }
     for k, v in drop_or_set.items():
         if v is None:
             entry.pop(k)
@@ -65,69 +71,153 @@ def _not_sonata(tmp_path, command):
 
 
 def _legacy_unknown_dataset(tmp_path):
-    with rm.SonataWriter(tmp_path / "l.h5", ["spikes", "p"], ["timestamps", "node_ids"],
-                         [float, np.uint64]) as w:
+    with rm.SonataWriter(
+        tmp_path / "l.h5", ["spikes", "p"], ["timestamps", "node_ids"], [float, np.uint64]
+    ) as w:
         w.append_ds([1.0], "times")
 
 
 def _legacy_negative_repeat(tmp_path):
-    with rm.SonataWriter(tmp_path / "l.h5", ["spikes", "p"], ["timestamps", "node_ids"],
-                         [float, np.uint64]) as w:
+    with rm.SonataWriter(
+        tmp_path / "l.h5", ["spikes", "p"], ["timestamps", "node_ids"], [float, np.uint64]
+    ) as w:
         w.append_repeat("node_ids", 3, -1)
 
 
 # (id, callable(tmp_path), exception, message pattern)
 MATRIX = [
-    ("negative rate", lambda t: _gen(params={"rate_hz": -1.0}), ValueError, r"'rate_hz': -1\.0.*>= 0"),
-    ("NaN rate", lambda t: _gen(params={"rate_hz": float("nan")}), ValueError, r"'rate_hz': nan.*finite"),
-    ("infinite rate", lambda t: _gen(params={"rate_hz": float("inf")}), ValueError, r"'rate_hz': inf.*finite"),
+    (
+        "negative rate",
+        lambda t: _gen(params={"rate_hz": -1.0}),
+        ValueError,
+        r"'rate_hz': -1\.0.*>= 0",
+    ),
+    (
+        "NaN rate",
+        lambda t: _gen(params={"rate_hz": float("nan")}),
+        ValueError,
+        r"'rate_hz': nan.*finite",
+    ),
+    (
+        "infinite rate",
+        lambda t: _gen(params={"rate_hz": float("inf")}),
+        ValueError,
+        r"'rate_hz': inf.*finite",
+    ),
     ("negative profile", lambda t: rm.FromArray([1.0, -2.0]), ValueError, r"'values': -2\.0.*>= 0"),
     ("NaN profile", lambda t: rm.FromArray([1.0, np.nan]), ValueError, r"'values': nan.*finite"),
-    ("infinite profile", lambda t: rm.FromCallable(lambda x: np.full_like(x, np.inf)).evaluate(0, 10),
-     ValueError, r"profile function values.*inf.*finite"),
-    ("tstop <= tstart", lambda t: _gen(tstart_ms=100.0, tstop_ms=100.0), ValueError,
-     r"tstop_ms=100\.0 <= tstart_ms=100\.0"),
+    (
+        "infinite profile",
+        lambda t: rm.FromCallable(lambda x: np.full_like(x, np.inf)).evaluate(0, 10),
+        ValueError,
+        r"profile function values.*inf.*finite",
+    ),
+    (
+        "tstop <= tstart",
+        lambda t: _gen(tstart_ms=100.0, tstop_ms=100.0),
+        ValueError,
+        r"tstop_ms=100\.0 <= tstart_ms=100\.0",
+    ),
     ("dt <= 0", lambda t: _gen(params={"dt_ms": 0.0}), ValueError, r"'dt_ms': 0\.0.*> 0"),
-    ("dt so small the grid would not fit in memory", lambda t: _gen(params={"dt_ms": 1e-12}),
-     ValueError, r"'dt_ms': 1e-12 ms makes 1e\+14 bins.*Allowed: at most"),
-    ("rate so high a train would not fit in memory", lambda t: _gen(params={"rate_hz": 1e12}),
-     ValueError, r"expect 1e\+11 spikes.*Allowed: at most 1e\+08 per unit"),
-    ("refractory too long for the rate", lambda t: _gen(params={"rate_hz": 200.0, "refractory_ms": 5.0}),
-     ValueError, r"'refractory_ms': 5\.0 ms is too long for a rate of 200 Hz.*< 1000 / rate_hz = 5 ms"),
-    ("unknown generator", lambda t: _gen("pink_noise"), KeyError,
-     r"Unknown generator 'pink_noise'\. Available: functional_groups, poisson"),
-    ("unknown generator parameter", lambda t: _gen(params={"rate": 5}), TypeError,
-     r"Unknown parameter\(s\) 'rate'.*Allowed: .*rate_hz"),
-    ("unknown population", lambda t: nodesets.resolve_node_set(NETWORK, {"population": "excit"}),
-     ValueError, r"excit.*exc_stim"),
-    ("unknown node set", lambda t: nodesets.resolve_node_set(NETWORK, "exc"), KeyError,
-     r"No node set 'exc'.*available node sets:.*populations:.*exc_stim"),
-    ("empty node set", lambda t: _gen(node_ids=np.array([], dtype=int)), ValueError,
-     r"Empty node set for population 'p'"),
-    ("population already in the output file", _existing_population, ValueError,
-     r"Population 'p' is already in"),
-    ("config input misses a field", lambda t: main(["generate", str(_config(t, _entry(node_set=None)))]),
-     SystemExit, None),
+    (
+        "dt so small the grid would not fit in memory",
+        lambda t: _gen(params={"dt_ms": 1e-12}),
+        ValueError,
+        r"'dt_ms': 1e-12 ms makes 1e\+14 bins.*Allowed: at most",
+    ),
+    (
+        "rate so high a train would not fit in memory",
+        lambda t: _gen(params={"rate_hz": 1e12}),
+        ValueError,
+        r"expect 1e\+11 spikes.*Allowed: at most 1e\+08 per unit",
+    ),
+    (
+        "refractory too long for the rate",
+        lambda t: _gen(params={"rate_hz": 200.0, "refractory_ms": 5.0}),
+        ValueError,
+        r"'refractory_ms': 5\.0 ms is too long for a rate of 200 Hz.*< 1000 / rate_hz = 5 ms",
+    ),
+    (
+        "unknown generator",
+        lambda t: _gen("pink_noise"),
+        KeyError,
+        r"Unknown generator 'pink_noise'\. Available: functional_groups, poisson",
+    ),
+    (
+        "unknown generator parameter",
+        lambda t: _gen(params={"rate": 5}),
+        TypeError,
+        r"Unknown parameter\(s\) 'rate'.*Allowed: .*rate_hz",
+    ),
+    (
+        "unknown population",
+        lambda t: nodesets.resolve_node_set(NETWORK, {"population": "excit"}),
+        ValueError,
+        r"excit.*exc_stim",
+    ),
+    (
+        "unknown node set",
+        lambda t: nodesets.resolve_node_set(NETWORK, "exc"),
+        KeyError,
+        r"No node set 'exc'.*available node sets:.*populations:.*exc_stim",
+    ),
+    (
+        "empty node set",
+        lambda t: _gen(node_ids=np.array([], dtype=int)),
+        ValueError,
+        r"Empty node set for population 'p'",
+    ),
+    (
+        "population already in the output file",
+        _existing_population,
+        ValueError,
+        r"Population 'p' is already in",
+    ),
+    (
+        "config input misses a field",
+        lambda t: main(["generate", str(_config(t, _entry(node_set=None)))]),
+        SystemExit,
+        None,
+    ),
     ("corrupted HDF5 to inspect", lambda t: _corrupted(t, "inspect"), SystemExit, None),
     ("corrupted HDF5 to validate", lambda t: _corrupted(t, "validate"), SystemExit, None),
     ("corrupted HDF5 to plot", lambda t: _corrupted(t, "plot"), SystemExit, None),
     ("non-SONATA HDF5 to inspect", lambda t: _not_sonata(t, "inspect"), SystemExit, None),
     ("non-SONATA HDF5 to validate", lambda t: _not_sonata(t, "validate"), SystemExit, None),
     ("non-SONATA HDF5 to plot", lambda t: _not_sonata(t, "plot"), SystemExit, None),
-    ("legacy writer unknown dataset", _legacy_unknown_dataset, KeyError, r"'times'.*timestamps.*node_ids"),
+    (
+        "legacy writer unknown dataset",
+        _legacy_unknown_dataset,
+        KeyError,
+        r"'times'.*timestamps.*node_ids",
+    ),
     ("legacy writer negative repeat", _legacy_negative_repeat, ValueError, r"-1"),
-    ("legacy make_save_spikes without rateProf",
-     lambda t: rm.make_save_spikes(rm.SonataWriter(t / "l.h5", ["spikes", "p"], ["timestamps", "node_ids"],
-                                                   [float, np.uint64]), False, np.ones(3), numUnits=3),
-     ValueError, r"rateProf"),
+    (
+        "legacy make_save_spikes without rateProf",
+        lambda t: rm.make_save_spikes(
+            rm.SonataWriter(
+                t / "l.h5", ["spikes", "p"], ["timestamps", "node_ids"], [float, np.uint64]
+            ),
+            False,
+            np.ones(3),
+            numUnits=3,
+        ),
+        ValueError,
+        r"rateProf",
+    ),
     ("negative seed", lambda t: _gen(seed=-3), ValueError, r"'seed': -3.*>= 0"),
-    ("bad sorting", lambda t: rm.SpikesWriter(t / "x.h5", sorting="time"), ValueError,
-     r"'sorting': 'time'. Allowed: 'none', 'by_id', 'by_time'"),
+    (
+        "bad sorting",
+        lambda t: rm.SpikesWriter(t / "x.h5", sorting="time"),
+        ValueError,
+        r"'sorting': 'time'. Allowed: 'none', 'by_id', 'by_time'",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "exc", "match"), [(m[1], m[2], m[3]) for m in MATRIX],
-                         ids=[m[0] for m in MATRIX])
+@pytest.mark.parametrize(
+    ("case", "exc", "match"), [(m[1], m[2], m[3]) for m in MATRIX], ids=[m[0] for m in MATRIX]
+)
 def test_bad_input(tmp_path, capsys, case, exc, match):
     if exc is SystemExit:  # command-line rows: exit status 2 and one clear error line
         status = case(tmp_path)

@@ -135,8 +135,11 @@ def test_unknown_generator_lists_available(tmp_path):
     inputs = _recipe_inputs(exc_stim={"generator": "pink"})
     cfg_path = _config(tmp_path, inputs)
     with pytest.raises(KeyError, match="Unknown generator 'pink'. Available: functional_groups"):
-        ensure_input_file(load_sim_config(cfg_path), "exc_stim", inputs["exc_stim"] | {
-            "input_file": str(tmp_path / "x.h5")})
+        ensure_input_file(
+            load_sim_config(cfg_path),
+            "exc_stim",
+            inputs["exc_stim"] | {"input_file": str(tmp_path / "x.h5")},
+        )
 
 
 def test_function_route_gives_the_file_times(tmp_path):
@@ -153,11 +156,18 @@ def test_function_route_gives_the_file_times(tmp_path):
 
 def test_only_raster_maker_entries_are_ours(tmp_path):
     inputs = _recipe_inputs()
-    inputs["other"] = {"input_type": "spikes", "module": "sonata", "input_file": "x.h5",
-                       "node_set": "exc_stim"}
+    inputs["other"] = {
+        "input_type": "spikes",
+        "module": "sonata",
+        "input_file": "x.h5",
+        "node_set": "exc_stim",
+    }
     inputs["off"] = dict(inputs["exc_stim"], enabled=False)
     assert sorted(raster_maker_inputs({"inputs": inputs})) == [
-        "dist_inh_stim", "exc_stim", "prox_inh_stim"]
+        "dist_inh_stim",
+        "exc_stim",
+        "prox_inh_stim",
+    ]
 
 
 def test_siminput_module_hands_bmtk_a_sonata_input(tmp_path):
@@ -176,7 +186,11 @@ def test_siminput_module_hands_bmtk_a_sonata_input(tmp_path):
 
 # ------------------------------------------------------------------ real simulations
 def _target(df: pd.DataFrame) -> pd.DataFrame:
-    return df[["node_ids", "timestamps"]].sort_values(["node_ids", "timestamps"]).reset_index(drop=True)
+    return (
+        df[["node_ids", "timestamps"]]
+        .sort_values(["node_ids", "timestamps"])
+        .reset_index(drop=True)
+    )
 
 
 @pytest.mark.neuron
@@ -222,7 +236,6 @@ def test_pointnet_runs_on_raster_maker_inputs(tmp_path):
     assert 1.0 < rate < 200.0, f"target rate {rate:.1f} Hz"
     for f in (tmp_path / "inputs").glob("*.h5"):
         assert read_spikes(f)["timestamps"].min() > 0.0  # NEST rejects times <= 0
-
 
 
 def test_binned_process_from_zero_is_refused_for_nest(tmp_path):

@@ -37,14 +37,23 @@ def _datasets(path: Path, pop: str) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     ("generator", "node_set", "params"),
     [
-        ("functional_groups", "exc_stim", ["--param", "group_by=\"group_id\""]),
+        ("functional_groups", "exc_stim", ["--param", 'group_by="group_id"']),
         ("rhythmic", "dist_inh_stim", ["--param", "frequency_hz=8"]),
     ],
 )
 def test_two_ranks_write_the_bytes_of_one(tmp_path, generator, node_set, params):
     args = [
-        "--generator", generator, "--nodes", str(REPO / "network"), "--node-set", node_set,
-        "--tstop", "5000", "--seed", "7", *params,
+        "--generator",
+        generator,
+        "--nodes",
+        str(REPO / "network"),
+        "--node-set",
+        node_set,
+        "--tstop",
+        "5000",
+        "--seed",
+        "7",
+        *params,
     ]
     # small batches, so both ranks really get work
     one, two = tmp_path / "one.h5", tmp_path / "two.h5"
@@ -65,7 +74,9 @@ def test_two_ranks_python_api(tmp_path):
     )
     one, two = tmp_path / "one.h5", tmp_path / "two.h5"
     subprocess.run([sys.executable, str(script), str(one)], check=True, timeout=300)
-    subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(script), str(two)], check=True, timeout=300)
+    subprocess.run(
+        [MPIEXEC, "-n", "2", sys.executable, str(script), str(two)], check=True, timeout=300
+    )
     assert _datasets(one, "p") == _datasets(two, "p")
 
 
@@ -82,17 +93,27 @@ def test_bionet_under_mpi_generates_once_and_matches_serial(tmp_path):
         folder = tmp_path / label
         folder.mkdir()
         cfg = write_config(
-            BIONET_CONFIG, folder / "config.json",
+            BIONET_CONFIG,
+            folder / "config.json",
             manifest={"$INPUT_DIR": folder / "inputs", "$OUTPUT_DIR": folder / "output"},
-            inputs=inputs, run={"tstop": 1000.0},
+            inputs=inputs,
+            run={"tstop": 1000.0},
         )
-        env = {"NEURON_INIT_MPI": "1", "MPI_LIB_NRN_PATH": str(Path(sys.prefix) / "lib" / "libmpi.so.12")}
+        env = {
+            "NEURON_INIT_MPI": "1",
+            "MPI_LIB_NRN_PATH": str(Path(sys.prefix) / "lib" / "libmpi.so.12"),
+        }
         spikes = run_bionet(cfg, env=env if launcher else None, launcher=launcher, timeout=240)
         runs[label] = spikes.sort_values(["node_ids", "timestamps"]).reset_index(drop=True)
         assert sorted(p.name for p in (folder / "inputs").iterdir()) == [
-            "dist_inh_stim_spikes.h5", "exc_stim_spikes.h5", "prox_inh_stim_spikes.h5"]
+            "dist_inh_stim_spikes.h5",
+            "exc_stim_spikes.h5",
+            "prox_inh_stim_spikes.h5",
+        ]
     assert len(runs["serial"]) > 0
-    assert runs["serial"][["node_ids", "timestamps"]].equals(runs["mpi"][["node_ids", "timestamps"]])
+    assert runs["serial"][["node_ids", "timestamps"]].equals(
+        runs["mpi"][["node_ids", "timestamps"]]
+    )
     for name in ("exc_stim", "prox_inh_stim", "dist_inh_stim"):
         a = _datasets(tmp_path / "serial" / "inputs" / f"{name}_spikes.h5", name)
         b = _datasets(tmp_path / "mpi" / "inputs" / f"{name}_spikes.h5", name)

@@ -35,18 +35,44 @@ def network(tmp_path_factory):
     net_dir = base / "network"
 
     cortex = NetworkBuilder("cortex")
-    cortex.add_nodes(N=4, node_type_id=100, pop_name="pyr", ei="e", model_type="point_process",
-                     model_template="nrn:IntFire1", dynamics_params="pyr.json",
-                     layer=np.array([2, 2, 5, 5]))
-    cortex.add_nodes(N=2, node_type_id=101, pop_name="pv", ei="i", model_type="point_process",
-                     model_template="nrn:IntFire1", dynamics_params="pv.json",
-                     layer=np.array([5, 6]))
+    cortex.add_nodes(
+        N=4,
+        node_type_id=100,
+        pop_name="pyr",
+        ei="e",
+        model_type="point_process",
+        model_template="nrn:IntFire1",
+        dynamics_params="pyr.json",
+        layer=np.array([2, 2, 5, 5]),
+    )
+    cortex.add_nodes(
+        N=2,
+        node_type_id=101,
+        pop_name="pv",
+        ei="i",
+        model_type="point_process",
+        model_template="nrn:IntFire1",
+        dynamics_params="pv.json",
+        layer=np.array([5, 6]),
+    )
 
     stim = NetworkBuilder("stim")
-    stim.add_nodes(N=N_DEND, node_type_id=200, pop_name="dend", ei="e", model_type="virtual",
-                   group_id=np.arange(N_DEND) // 10)
-    stim.add_nodes(N=N_APIC, node_type_id=201, pop_name="apic", ei="e", model_type="virtual",
-                   group_id=4 + np.arange(N_APIC) // 10)
+    stim.add_nodes(
+        N=N_DEND,
+        node_type_id=200,
+        pop_name="dend",
+        ei="e",
+        model_type="virtual",
+        group_id=np.arange(N_DEND) // 10,
+    )
+    stim.add_nodes(
+        N=N_APIC,
+        node_type_id=201,
+        pop_name="apic",
+        ei="e",
+        model_type="virtual",
+        group_id=4 + np.arange(N_APIC) // 10,
+    )
 
     inh = NetworkBuilder("inh_stim")
     inh.add_nodes(N=N_INH, node_type_id=300, pop_name="prox_inh", ei="i", model_type="virtual")
@@ -74,13 +100,19 @@ def network(tmp_path_factory):
             "overridden": {"population": "stim", "pop_name": "apic"},
         },
         "inputs": {
-            "stim": {"input_type": "spikes", "module": "sonata",
-                     "input_file": "$BASE_DIR/inputs/stim_spikes.h5", "node_set": "stim"},
+            "stim": {
+                "input_type": "spikes",
+                "module": "sonata",
+                "input_file": "$BASE_DIR/inputs/stim_spikes.h5",
+                "node_set": "stim",
+            },
         },
         "networks": {
             "nodes": [
-                {"nodes_file": f"$NETWORK_DIR/{name}_nodes.h5",
-                 "node_types_file": f"$NETWORK_DIR/{name}_node_types.csv"}
+                {
+                    "nodes_file": f"$NETWORK_DIR/{name}_nodes.h5",
+                    "node_types_file": f"$NETWORK_DIR/{name}_node_types.csv",
+                }
                 for name in ("cortex", "stim", "inh_stim")
             ],
             "edges": [],
@@ -94,6 +126,7 @@ def network(tmp_path_factory):
 # --------------------------------------------------------------------------------------
 # configs and populations
 # --------------------------------------------------------------------------------------
+
 
 def test_load_sim_config_resolves_manifest_and_node_sets(network):
     conf = load_sim_config(network["config"])
@@ -118,12 +151,19 @@ def test_load_sim_config_missing_file(tmp_path):
 def test_load_sim_config_merges_circuit_config(network):
     circuit = json.loads(network["config"].read_text())
     circuit_path = network["base"] / "circuit_config.json"
-    circuit_path.write_text(json.dumps({"manifest": circuit["manifest"],
-                                        "networks": circuit["networks"]}))
+    circuit_path.write_text(
+        json.dumps({"manifest": circuit["manifest"], "networks": circuit["networks"]})
+    )
     sim_path = network["base"] / "simulation_config.json"
-    sim_path.write_text(json.dumps({"network": "circuit_config.json",
-                                    "run": {"tstop": 500.0, "dt": 0.1},
-                                    "node_sets": {"pv": {"pop_name": "pv"}}}))
+    sim_path.write_text(
+        json.dumps(
+            {
+                "network": "circuit_config.json",
+                "run": {"tstop": 500.0, "dt": 0.1},
+                "node_sets": {"pv": {"pop_name": "pv"}},
+            }
+        )
+    )
     conf = load_sim_config(sim_path)
     assert conf["run"]["tstop"] == 500.0
     assert len(conf["networks"]["nodes"]) == 3
@@ -132,8 +172,11 @@ def test_load_sim_config_merges_circuit_config(network):
 
 @pytest.mark.parametrize("kind", ["config", "directory", "dict"])
 def test_list_populations(network, kind):
-    source = {"config": network["config"], "directory": network["net_dir"],
-              "dict": load_sim_config(network["config"])}[kind]
+    source = {
+        "config": network["config"],
+        "directory": network["net_dir"],
+        "dict": load_sim_config(network["config"]),
+    }[kind]
     pops = list_populations(source)
     assert set(pops) == {"cortex", "stim", "inh_stim"}
     assert Path(pops["stim"]).name == "stim_nodes.h5"
@@ -146,12 +189,14 @@ def test_load_population_merges_node_types(network):
     assert df["pop_name"].tolist() == ["pyr"] * 4 + ["pv"] * 2
     assert df["layer"].tolist() == [2, 2, 5, 5, 5, 6]
     assert {"node_type_id", "model_type", "model_template", "dynamics_params", "ei"} <= set(
-        df.columns)
+        df.columns
+    )
 
 
 # --------------------------------------------------------------------------------------
 # names
 # --------------------------------------------------------------------------------------
+
 
 def _check_nodeset(ns: NodeSet, population: str, ids) -> None:
     assert isinstance(ns, NodeSet)
@@ -205,7 +250,8 @@ def test_directory_source_uses_node_sets_json(network):
     _check_nodeset(ns, "cortex", range(N_CORTEX))
     # a node_sets.json next to the nodes files is picked up
     (network["net_dir"] / "node_sets.json").write_text(
-        json.dumps({"upper": {"population": "cortex", "layer": [2, 3]}}))
+        json.dumps({"upper": {"population": "cortex", "layer": [2, 3]}})
+    )
     try:
         _check_nodeset(resolve_node_set(network["net_dir"], "upper"), "cortex", range(2))
     finally:
@@ -213,8 +259,10 @@ def test_directory_source_uses_node_sets_json(network):
 
 
 def test_missing_name_lists_what_exists(network):
-    pattern = (r"No node set 'nope' in .*config\.json; available node sets: .*basal.*"
-               r"early_groups.*; populations: cortex, inh_stim, stim")
+    pattern = (
+        r"No node set 'nope' in .*config\.json; available node sets: .*basal.*"
+        r"early_groups.*; populations: cortex, inh_stim, stim"
+    )
     with pytest.raises(KeyError, match=pattern):
         resolve_node_set(network["config"], "nope")
     with pytest.raises(ValueError, match=pattern):
@@ -226,6 +274,7 @@ def test_missing_name_lists_what_exists(network):
 # --------------------------------------------------------------------------------------
 # dict filters
 # --------------------------------------------------------------------------------------
+
 
 def test_filter_on_node_type_attribute(network):
     ns = resolve_node_set(network["config"], {"pop_name": "apic"})
@@ -253,29 +302,35 @@ def test_filter_combines_node_and_node_type_attributes(network):
 def test_filter_node_id_list(network):
     ns = resolve_node_set(network["config"], {"population": "inh_stim", "node_id": [7, 3, 3, 11]})
     _check_nodeset(ns, "inh_stim", [3, 7, 11])
-    ns = resolve_node_set(network["config"],
-                          {"population": "stim", "node_id": [1, 45, 50], "pop_name": "apic"})
+    ns = resolve_node_set(
+        network["config"], {"population": "stim", "node_id": [1, 45, 50], "pop_name": "apic"}
+    )
     _check_nodeset(ns, "stim", [45, 50])
 
 
 def test_filter_comparison_operators(network):
-    ns = resolve_node_set(network["config"], {"population": "stim", "group_id": {"$gte": 3,
-                                                                                  "$lt": 5}})
+    ns = resolve_node_set(
+        network["config"], {"population": "stim", "group_id": {"$gte": 3, "$lt": 5}}
+    )
     _check_nodeset(ns, "stim", range(30, N_DEND + 10))
     ns = resolve_node_set(network["config"], {"pop_name": {"$regex": "p[a-z]r"}})
     _check_nodeset(ns, "cortex", range(4))
 
 
 def test_filter_spanning_populations_is_an_error(network):
-    with pytest.raises(ValueError, match=r"several populations: stim \(60 nodes\), "
-                                         r"inh_stim \(15 nodes\)|several populations: "
-                                         r"inh_stim \(15 nodes\), stim \(60 nodes\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"several populations: stim \(60 nodes\), "
+        r"inh_stim \(15 nodes\)|several populations: "
+        r"inh_stim \(15 nodes\), stim \(60 nodes\)",
+    ):
         resolve_node_set(network["config"], {"model_type": "virtual"})
     with pytest.raises(ValueError, match="several populations: cortex .*inh_stim"):
         resolve_node_set(network["config"], {"ei": "i"})
     # the population key disambiguates
-    _check_nodeset(resolve_node_set(network["config"], {"ei": "i", "population": "cortex"}),
-                   "cortex", [4, 5])
+    _check_nodeset(
+        resolve_node_set(network["config"], {"ei": "i", "population": "cortex"}), "cortex", [4, 5]
+    )
 
 
 def test_empty_selection_names_the_filter(network):
@@ -308,8 +363,8 @@ def test_nodeset_passthrough(network):
 # the repository's example network
 # --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("config", ["examples/bionet/config.json",
-                                    "examples/pointnet/config.json"])
+
+@pytest.mark.parametrize("config", ["examples/bionet/config.json", "examples/pointnet/config.json"])
 def test_example_configs(config):
     config = REPO / config
     if not config.exists():
@@ -328,8 +383,10 @@ def test_example_configs(config):
         assert resolve_node_set(conf, entry["node_set"]).population == name
 
 
-@pytest.mark.parametrize("folder, template", [("network", "nrn:IntFire1"),
-                                              ("examples/pointnet/network", "nest:iaf_psc_alpha")])
+@pytest.mark.parametrize(
+    "folder, template",
+    [("network", "nrn:IntFire1"), ("examples/pointnet/network", "nest:iaf_psc_alpha")],
+)
 def test_example_network_directories(folder, template):
     folder = REPO / folder
     if not (folder / "node_sets.json").exists():

@@ -94,10 +94,25 @@ def test_generators_work_or_fail_cleanly(model, process, window, ids, seed):
 
 
 @SETTINGS
-@given(name=st.sampled_from(["poisson", "rhythmic", "functional_groups"]),
-       key=st.sampled_from(["rate_hz", "rates", "depth", "frequency_hz", "group_size", "dt_ms",
-                            "refractory_ms", "order", "process", "exponent", "bogus"]),
-       value=anything)
+@given(
+    name=st.sampled_from(["poisson", "rhythmic", "functional_groups"]),
+    key=st.sampled_from(
+        [
+            "rate_hz",
+            "rates",
+            "depth",
+            "frequency_hz",
+            "group_size",
+            "dt_ms",
+            "refractory_ms",
+            "order",
+            "process",
+            "exponent",
+            "bogus",
+        ]
+    ),
+    value=anything,
+)
 def test_any_single_bad_parameter_is_a_documented_error(name, key, value):
     try:
         rm.generate(name, "p", np.arange(5), 0.0, 50.0, params={key: value}, seed=1)
@@ -108,8 +123,9 @@ def test_any_single_bad_parameter_is_a_documented_error(name, key, value):
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(rate=st.floats(0.5, 200.0), n_units=st.integers(50, 300), dur=st.floats(200.0, 3000.0))
 def test_counts_consistent_with_rate(rate, n_units, dur):
-    res = rm.generate("poisson", "p", np.arange(n_units), 0.0, dur, params={"rate_hz": rate},
-                      seed=11)
+    res = rm.generate(
+        "poisson", "p", np.arange(n_units), 0.0, dur, params={"rate_hz": rate}, seed=11
+    )
     mu = rate * n_units * dur / 1000.0
     lo, hi = stats.poisson.ppf(1e-7, mu), stats.poisson.isf(1e-7, mu)
     assert lo <= res.n_spikes <= hi
@@ -118,7 +134,9 @@ def test_counts_consistent_with_rate(rate, n_units, dur):
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     tstop=st.one_of(finite, st.floats()),
-    node_set=st.one_of(st.text(max_size=8), st.dictionaries(st.text(max_size=5), anything, max_size=2)),
+    node_set=st.one_of(
+        st.text(max_size=8), st.dictionaries(st.text(max_size=5), anything, max_size=2)
+    ),
 )
 def test_config_entries_work_or_fail_cleanly(tmp_path_factory, tstop, node_set):
     from pathlib import Path
@@ -126,10 +144,17 @@ def test_config_entries_work_or_fail_cleanly(tmp_path_factory, tstop, node_set):
     from raster_maker.bmtk_inputs import input_request
     from raster_maker.nodesets import load_sim_config
 
-    cfg = load_sim_config(Path(__file__).resolve().parents[1] / "examples" / "bionet" / "config.json")
-    entry = {"input_type": "spikes", "module": "raster_maker", "generator": "poisson",
-             "node_set": node_set, "input_file": str(tmp_path_factory.mktemp("x") / "s.h5"),
-             "tstop": tstop}
+    cfg = load_sim_config(
+        Path(__file__).resolve().parents[1] / "examples" / "bionet" / "config.json"
+    )
+    entry = {
+        "input_type": "spikes",
+        "module": "raster_maker",
+        "generator": "poisson",
+        "node_set": node_set,
+        "input_file": str(tmp_path_factory.mktemp("x") / "s.h5"),
+        "tstop": tstop,
+    }
     try:
         req = input_request(cfg, "x", entry)
     except DOCUMENTED as err:

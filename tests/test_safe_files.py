@@ -101,8 +101,18 @@ def test_full_disk_leaves_destination_untouched(small_disk):
     dest = small_disk / "spikes.h5"
     before = _earlier_file(dest)
     with pytest.raises(OSError):  # ~20 MB of spikes into 2 MB
-        generate("poisson", "p", np.arange(20_000), 0, 10_000, params={"rate_hz": 10},
-                 seed=1, output=dest, overwrite=True, progress=False)
+        generate(
+            "poisson",
+            "p",
+            np.arange(20_000),
+            0,
+            10_000,
+            params={"rate_hz": 10},
+            seed=1,
+            output=dest,
+            overwrite=True,
+            progress=False,
+        )
     assert dest.read_bytes() == before
     assert _temporaries(dest) == []  # and the space is given back
 
@@ -121,8 +131,18 @@ def test_failing_write_leaves_destination_untouched(tmp_path, monkeypatch):
 
     monkeypatch.setattr(h5py.Dataset, "__setitem__", failing)
     with pytest.raises(OSError, match="No space left"):
-        generate("poisson", "p", np.arange(50_000), 0, 10_000, params={"rate_hz": 10},
-                 seed=1, output=dest, overwrite=True, progress=False)
+        generate(
+            "poisson",
+            "p",
+            np.arange(50_000),
+            0,
+            10_000,
+            params={"rate_hz": 10},
+            seed=1,
+            output=dest,
+            overwrite=True,
+            progress=False,
+        )
     monkeypatch.undo()
     assert dest.read_bytes() == before
     assert _temporaries(dest) == []

@@ -24,7 +24,11 @@ from simulation import (
 from raster_maker.nodesets import resolve_node_set
 
 TSTOP = 2000.0  # ms
-RATES = {"exc_stim": 11.0, "prox_inh_stim": 20.0, "dist_inh_stim": 5.0}  # Hz, near the example recipe
+RATES = {
+    "exc_stim": 11.0,
+    "prox_inh_stim": 20.0,
+    "dist_inh_stim": 5.0,
+}  # Hz, near the example recipe
 N_TARGET = 5
 
 SIMULATORS = {
@@ -43,8 +47,9 @@ def _params():
     return out
 
 
-def write_poisson_spikes(path: Path, population: str, n_nodes: int, rate_hz: float,
-                         tstop_ms: float, seed: int) -> Path:
+def write_poisson_spikes(
+    path: Path, population: str, n_nodes: int, rate_hz: float, tstop_ms: float, seed: int
+) -> Path:
     """Homogeneous Poisson trains for nodes 0..n_nodes-1, SONATA spikes layout, times > 0."""
     rng = np.random.default_rng(seed)
     counts = rng.poisson(rate_hz * tstop_ms / 1000.0, n_nodes)
@@ -68,16 +73,22 @@ def input_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("inputs")
     for seed, pop in enumerate(INPUT_POPULATIONS):
         n_nodes = len(resolve_node_set(BIONET_CONFIG, pop))
-        write_poisson_spikes(folder / f"{pop}_spikes.h5", pop, n_nodes, RATES[pop], TSTOP,
-                             seed=100 + seed)
+        write_poisson_spikes(
+            folder / f"{pop}_spikes.h5", pop, n_nodes, RATES[pop], TSTOP, seed=100 + seed
+        )
     return folder
 
 
 def _sonata_inputs(keep=INPUT_POPULATIONS):
     """Plain ``"module": "sonata"`` entries reading the files written by ``input_dir``."""
     return {
-        pop: {"input_type": "spikes", "module": "sonata", "node_set": pop, "population": pop,
-              "input_file": f"$INPUT_DIR/{pop}_spikes.h5"}
+        pop: {
+            "input_type": "spikes",
+            "module": "sonata",
+            "node_set": pop,
+            "population": pop,
+            "input_file": f"$INPUT_DIR/{pop}_spikes.h5",
+        }
         for pop in keep
     }
 
@@ -86,9 +97,13 @@ def _config(simulator, tmp_path, input_dir, inputs=None):
     template = SIMULATORS[simulator][0]
     if inputs is None:
         inputs = _sonata_inputs()
-    return write_config(template, tmp_path / "config.json",
-                        manifest={"$INPUT_DIR": input_dir, "$OUTPUT_DIR": tmp_path / "output"},
-                        inputs=inputs, run={"tstop": TSTOP})
+    return write_config(
+        template,
+        tmp_path / "config.json",
+        manifest={"$INPUT_DIR": input_dir, "$OUTPUT_DIR": tmp_path / "output"},
+        inputs=inputs,
+        run={"tstop": TSTOP},
+    )
 
 
 def _input_entries(template, keep):
@@ -117,8 +132,11 @@ def test_targets_silent_without_inputs(simulator, tmp_path, input_dir):
 def test_inhibition_lowers_firing(simulator, tmp_path, input_dir):
     template, run, _ = SIMULATORS[simulator]
     both = run(_config(simulator, tmp_path / "all", input_dir))
-    exc_only = run(_config(simulator, tmp_path / "exc", input_dir,
-                           inputs=_input_entries(template, {"exc_stim"})))
+    exc_only = run(
+        _config(
+            simulator, tmp_path / "exc", input_dir, inputs=_input_entries(template, {"exc_stim"})
+        )
+    )
     assert len(exc_only) > 1.5 * len(both) > 0
 
 

@@ -69,7 +69,9 @@ def check_int(name: str, value: Any, *, min_value: int | None = None) -> int:
         raise TypeError(f"'{name}' must be an integer, got {type(value).__name__} {value!r}.")
     value = int(value)
     if min_value is not None and value < min_value:
-        raise ValueError(f"Invalid value for '{name}': {value}. Allowed: an integer >= {min_value}.")
+        raise ValueError(
+            f"Invalid value for '{name}': {value}. Allowed: an integer >= {min_value}."
+        )
     return value
 
 
@@ -92,6 +94,7 @@ def check_window(tstart_ms: Any, tstop_ms: Any) -> tuple[float, float]:
     tstop = check_number("tstop_ms", tstop_ms, units="ms")
     if tstop <= tstart:
         raise ValueError(
-            f"Invalid time window: tstop_ms={tstop} <= tstart_ms={tstart}. Allowed: tstop_ms > tstart_ms."
+            f"Invalid time window: tstop_ms={tstop} <= tstart_ms={tstart}. "
+            "Allowed: tstop_ms > tstart_ms."
         )
     return tstart, tstop

@@ -66,13 +66,18 @@ def find_nrnivmodl() -> Path:
         return Path(found)
     raise FileNotFoundError(
         f"nrnivmodl not found next to {sys.executable} nor on PATH; install NEURON "
-        "(pip install neuron)")
+        "(pip install neuron)"
+    )
 
 
 def _compiled_library(mechanisms_dir: Path) -> Path | None:
     arch_dir = mechanisms_dir / platform.machine()
-    for lib in (arch_dir / ".libs" / "libnrnmech.so", arch_dir / "libnrnmech.so",
-                arch_dir / ".libs" / "libnrnmech.dylib", arch_dir / "libnrnmech.dylib"):
+    for lib in (
+        arch_dir / ".libs" / "libnrnmech.so",
+        arch_dir / "libnrnmech.so",
+        arch_dir / ".libs" / "libnrnmech.dylib",
+        arch_dir / "libnrnmech.dylib",
+    ):
         if lib.is_file():
             return lib
     return None
@@ -147,7 +152,8 @@ def ensure_vecstim(mechanisms_dir, *, force: bool = False, verbose: bool = False
                 if proc.returncode != 0 or _compiled_library(mechanisms_dir) is None:
                     raise RuntimeError(
                         f"nrnivmodl failed in {mechanisms_dir} (exit {proc.returncode}):\n"
-                        f"{proc.stdout}\n{proc.stderr}")
+                        f"{proc.stdout}\n{proc.stderr}"
+                    )
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return mechanisms_dir

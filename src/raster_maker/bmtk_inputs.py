@@ -160,7 +160,8 @@ def input_request(
     if simulator == "NEST" and params.get("process") == "binned" and tstart <= 0:
         raise ValueError(
             f"Input '{name}': process='binned' puts first-bin spikes at tstart={tstart} ms, and "
-            "NEST refuses spike times <= 0. Allowed: a 'tstart' > 0 in the entry, or another process."
+            "NEST refuses spike times <= 0. "
+            "Allowed: a 'tstart' > 0 in the entry, or another process."
         )
     seed = entry.get("seed")
     return InputRequest(

@@ -182,7 +182,9 @@ def _with_progress(chunks, node_ids: np.ndarray, expected_spikes: float, progres
     """Pass chunks through, advancing a progress bar by nodes done (output is in id order)."""
     if progress is None:
         progress = (
-            expected_spikes > 2e6 and sys.stderr.isatty() and logger.getEffectiveLevel() <= logging.INFO
+            expected_spikes > 2e6
+            and sys.stderr.isatty()
+            and logger.getEffectiveLevel() <= logging.INFO
         )
     if not progress:
         yield from chunks
@@ -219,12 +221,16 @@ def _ids_digest(ids: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(ids, dtype="<u8").tobytes()).hexdigest()
 
 
-def _record_blocks(writer: SpikesWriter, population: str, blocks: list[Block], units: Units) -> None:
+def _record_blocks(
+    writer: SpikesWriter, population: str, blocks: list[Block], units: Units
+) -> None:
     ids = np.concatenate([b.node_ids for b in blocks])
     order = np.argsort(ids)
     rate = np.concatenate([b.scale_hz for b in blocks])[order]
     target = np.concatenate([b.scale_hz * b.grid.mean for b in blocks])[order]
-    group = np.concatenate([np.full(b.node_ids.size, i, np.int32) for i, b in enumerate(blocks)])[order]
+    group = np.concatenate([np.full(b.node_ids.size, i, np.int32) for i, b in enumerate(blocks)])[
+        order
+    ]
     data = {
         "node_ids": ids[order].astype(np.uint64),
         "rate_scale_hz": rate,
@@ -340,7 +346,11 @@ def generate(
     result.path = str(writer.path)
     logger.info(
         "%s: %d spikes for %d nodes of '%s' (seed %d)",
-        model.name, result.n_spikes, result.n_nodes, population, seed,
+        model.name,
+        result.n_spikes,
+        result.n_nodes,
+        population,
+        seed,
     )
     return _shared(comm, result)
 

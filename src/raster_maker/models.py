@@ -46,12 +46,16 @@ class Units:
 
     def __post_init__(self) -> None:
         if not isinstance(self.population, str) or not self.population:
-            raise ValueError(f"Invalid population {self.population!r}. Allowed: a non-empty string.")
+            raise ValueError(
+                f"Invalid population {self.population!r}. Allowed: a non-empty string."
+            )
         ids = np.asarray(self.node_ids)
         if ids.ndim != 1:
             raise ValueError(f"'node_ids' must be 1-D, got shape {ids.shape}.")
         if ids.size == 0:
-            raise ValueError(f"Empty node set for population '{self.population}': nothing to generate.")
+            raise ValueError(
+                f"Empty node set for population '{self.population}': nothing to generate."
+            )
         if ids.dtype.kind not in "ui" or (ids.dtype.kind == "i" and ids.min() < 0):
             raise ValueError(f"'node_ids' must be non-negative integers, got {ids[:5]!r}...")
         ids = ids.astype(np.uint64)
@@ -151,11 +155,17 @@ class Poisson(InputModel):
         if self.profile is None:
             self.profile = Constant(1.0)
         if not isinstance(self.profile, Profile):
-            raise TypeError(f"'profile' must be a raster_maker Profile, got {type(self.profile).__name__}.")
+            raise TypeError(
+                f"'profile' must be a raster_maker Profile, got {type(self.profile).__name__}."
+            )
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = _grid(self.profile, units, tstart_ms, tstop_ms, self.dt_ms, seed, "all")
-        yield Block(units.node_ids, self.rate_hz.draw(seed, units.population, units.node_ids, f"{self.name}:rate"), grid)
+        yield Block(
+            units.node_ids,
+            self.rate_hz.draw(seed, units.population, units.node_ids, f"{self.name}:rate"),
+            grid,
+        )
 
 
 @register
@@ -210,7 +220,9 @@ class FunctionalGroups(InputModel):
         uniq, first = np.unique(keys, return_index=True)
         for key in uniq[np.argsort(first)]:
             sel = keys == key
-            grid = _grid(self.noise, units, tstart_ms, tstop_ms, self.dt_ms, seed, "group", str(key))
+            grid = _grid(
+                self.noise, units, tstart_ms, tstop_ms, self.dt_ms, seed, "group", str(key)
+            )
             yield Block(units.node_ids[sel], rates[sel], grid, key=str(key))
 
 
@@ -285,7 +297,11 @@ class ShiftedInhibition(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = self.followed().evaluate(tstart_ms, tstop_ms, self.dt_ms)
-        yield Block(units.node_ids, self._dist.draw(seed, units.population, units.node_ids, f"{self.name}:rate"), grid)
+        yield Block(
+            units.node_ids,
+            self._dist.draw(seed, units.population, units.node_ids, f"{self.name}:rate"),
+            grid,
+        )
 
 
 @register
@@ -327,4 +343,8 @@ class Rhythmic(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = self.profile.evaluate(tstart_ms, tstop_ms, self.dt_ms)
-        yield Block(units.node_ids, self.rates.draw(seed, units.population, units.node_ids, f"{self.name}:rate"), grid)
+        yield Block(
+            units.node_ids,
+            self.rates.draw(seed, units.population, units.node_ids, f"{self.name}:rate"),
+            grid,
+        )

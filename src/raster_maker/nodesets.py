@@ -83,13 +83,13 @@ class NodeSet:
         return int(self.node_ids.size)
 
     def __repr__(self) -> str:
-        return (f"NodeSet(population={self.population!r}, n_nodes={len(self)}, "
-                f"name={self.name!r})")
+        return f"NodeSet(population={self.population!r}, n_nodes={len(self)}, name={self.name!r})"
 
 
 # --------------------------------------------------------------------------------------
 # configs
 # --------------------------------------------------------------------------------------
+
 
 def _config_parser_class():
     from bmtk.utils.sonata.config.sonata_config import ConfigParser
@@ -131,8 +131,10 @@ def _abs(path: Any, base: str) -> Any:
 def _absolutize_paths(conf: dict, base: str) -> None:
     networks = conf.get("networks")
     if isinstance(networks, dict):
-        for kind, keys in (("nodes", ("nodes_file", "node_types_file")),
-                           ("edges", ("edges_file", "edge_types_file"))):
+        for kind, keys in (
+            ("nodes", ("nodes_file", "node_types_file")),
+            ("edges", ("edges_file", "edge_types_file")),
+        ):
             for entry in networks.get(kind, []) or []:
                 if isinstance(entry, dict):
                     for key in keys:
@@ -224,6 +226,7 @@ def _config_from_dict(config: dict) -> dict:
 # sources: config / directory / dict
 # --------------------------------------------------------------------------------------
 
+
 class _Source:
     """Node files, node sets and a label of whatever ``source`` was given."""
 
@@ -251,8 +254,10 @@ class _Source:
         elif not path.exists():
             raise FileNotFoundError(f"{path} does not exist")
         else:
-            raise ValueError(f"cannot read nodes from {path}: expected a config json, a "
-                             "network directory or a nodes h5 file")
+            raise ValueError(
+                f"cannot read nodes from {path}: expected a config json, a "
+                "network directory or a nodes h5 file"
+            )
         self.populations = self._list_populations()
 
     def _from_config(self, conf: dict) -> None:
@@ -284,8 +289,9 @@ class _Source:
                 names = list(fh["nodes"].keys()) if "nodes" in fh else []
             for name in names:
                 if name in pops and pops[name][0] != nodes_file:
-                    raise ValueError(f"population {name!r} is defined in both {pops[name][0]} "
-                                     f"and {nodes_file}")
+                    raise ValueError(
+                        f"population {name!r} is defined in both {pops[name][0]} and {nodes_file}"
+                    )
                 pops[name] = (nodes_file, types_file)
         return pops
 
@@ -297,8 +303,9 @@ class _Source:
     def population_frame(self, population: str) -> pd.DataFrame:
         if population not in self._cache:
             if population not in self.populations:
-                raise NodeSetError(f"No population {population!r} in {self.label}; "
-                                   + self.available())
+                raise NodeSetError(
+                    f"No population {population!r} in {self.label}; " + self.available()
+                )
             nodes_file, types_file = self.populations[population]
             self._cache[population] = _read_population(nodes_file, types_file, population)
         return self._cache[population]
@@ -319,6 +326,7 @@ def _guess_types_file(nodes_file: Path) -> str | None:
 # --------------------------------------------------------------------------------------
 # reading nodes
 # --------------------------------------------------------------------------------------
+
 
 def _read_dataset(ds: h5py.Dataset) -> np.ndarray:
     if h5py.check_string_dtype(ds.dtype) is not None:
@@ -356,23 +364,26 @@ def _read_population(nodes_file: str, types_file: str | None, population: str) -
         node_ids = grp["node_id"][()] if "node_id" in grp else np.arange(n)
         node_ids = np.asarray(node_ids, dtype=np.uint64)
         group_ids = grp["node_group_id"][()] if "node_group_id" in grp else np.zeros(n, int)
-        group_index = (grp["node_group_index"][()] if "node_group_index" in grp
-                       else np.arange(n))
+        group_index = grp["node_group_index"][()] if "node_group_index" in grp else np.arange(n)
         frames = []
         for gid in np.unique(group_ids):
             mask = group_ids == gid
             key = str(int(gid))
             if key in grp and isinstance(grp[key], h5py.Group):
                 g = grp[key]
-                sizes = [ds.shape[0] for ds in g.values()
-                         if isinstance(ds, h5py.Dataset) and ds.ndim == 1]
+                sizes = [
+                    ds.shape[0]
+                    for ds in g.values()
+                    if isinstance(ds, h5py.Dataset) and ds.ndim == 1
+                ]
                 n_rows = max(sizes) if sizes else 0
                 cols = _read_group(g, n_rows)
             else:
                 cols = {}
             idx = group_index[mask].astype(np.int64)
-            frame = pd.DataFrame({k: v[idx] for k, v in cols.items()},
-                                 index=pd.Index(node_ids[mask], name="node_id"))
+            frame = pd.DataFrame(
+                {k: v[idx] for k, v in cols.items()}, index=pd.Index(node_ids[mask], name="node_id")
+            )
             frames.append(frame)
     df = pd.concat(frames) if len(frames) > 1 else frames[0]
     df = df.reindex(node_ids)  # original order, also when several groups interleave
@@ -388,8 +399,10 @@ def _read_population(nodes_file: str, types_file: str | None, population: str) -
         types = types.drop_duplicates("node_type_id").set_index("node_type_id")
         missing = set(np.unique(type_ids)) - set(types.index)
         if missing:
-            raise ValueError(f"node_type_id(s) {sorted(missing)} of population {population!r} "
-                             f"are not in {types_file}")
+            raise ValueError(
+                f"node_type_id(s) {sorted(missing)} of population {population!r} "
+                f"are not in {types_file}"
+            )
         for col in types.columns:
             if col in df.columns:
                 continue  # per-node values override node-type values
@@ -404,6 +417,7 @@ def _read_population(nodes_file: str, types_file: str | None, population: str) -
 # --------------------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------------------
+
 
 def list_populations(source) -> dict[str, str]:
     """List the node populations of a network.
@@ -486,9 +500,12 @@ def _make(src: _Source, population: str, mask, name: str) -> NodeSet:
     df = src.population_frame(population)
     sel = df[np.asarray(mask, dtype=bool)] if mask is not None else df
     sel = sel.copy()
-    return NodeSet(population=population,
-                   node_ids=sel.index.to_numpy(dtype=np.uint64),
-                   attributes=sel, name=name)
+    return NodeSet(
+        population=population,
+        node_ids=sel.index.to_numpy(dtype=np.uint64),
+        attributes=sel,
+        name=name,
+    )
 
 
 def _resolve(src: _Source, node_set, name: str | None, stack: tuple) -> NodeSet:
@@ -496,11 +513,12 @@ def _resolve(src: _Source, node_set, name: str | None, stack: tuple) -> NodeSet:
         return node_set
     if isinstance(node_set, str):
         if node_set in stack:
-            raise ValueError(f"node set {node_set!r} in {src.label} refers to itself "
-                             f"({' -> '.join(stack + (node_set,))})")
+            raise ValueError(
+                f"node set {node_set!r} in {src.label} refers to itself "
+                f"({' -> '.join(stack + (node_set,))})"
+            )
         if node_set in src.node_sets:
-            return _resolve(src, src.node_sets[node_set], name=node_set,
-                            stack=stack + (node_set,))
+            return _resolve(src, src.node_sets[node_set], name=node_set, stack=stack + (node_set,))
         if node_set in src.populations:
             return _make(src, node_set, None, name or node_set)
         raise NodeSetError(f"No node set {node_set!r} in {src.label}; " + src.available())
@@ -508,8 +526,9 @@ def _resolve(src: _Source, node_set, name: str | None, stack: tuple) -> NodeSet:
         return _resolve_filter(src, node_set, name or _label(node_set))
     if isinstance(node_set, (list, tuple)):
         return _resolve_compound(src, list(node_set), name or _label(node_set), stack)
-    raise TypeError(f"node_set must be a name, a dict filter or a list, not "
-                    f"{type(node_set).__name__}")
+    raise TypeError(
+        f"node_set must be a name, a dict filter or a list, not {type(node_set).__name__}"
+    )
 
 
 def _resolve_compound(src, parts: list, name: str, stack: tuple) -> NodeSet:
@@ -518,8 +537,10 @@ def _resolve_compound(src, parts: list, name: str, stack: tuple) -> NodeSet:
     resolved = [_resolve(src, part, None, stack) for part in parts]
     pops = sorted({ns.population for ns in resolved})
     if len(pops) > 1:
-        raise ValueError(f"node set {name} spans several populations ({', '.join(pops)}); an "
-                         "input node set must select nodes of a single population")
+        raise ValueError(
+            f"node set {name} spans several populations ({', '.join(pops)}); an "
+            "input node set must select nodes of a single population"
+        )
     pop = pops[0]
     ids = np.unique(np.concatenate([ns.node_ids for ns in resolved]))
     df = src.population_frame(pop)
@@ -539,8 +560,10 @@ def _condition(series: pd.Series, value) -> np.ndarray:
     if isinstance(value, dict):
         unknown = set(value) - set(_OPERATORS)
         if unknown:
-            raise ValueError(f"unknown operator(s) {sorted(unknown)} in filter {value!r}; "
-                             f"supported: {', '.join(_OPERATORS)}")
+            raise ValueError(
+                f"unknown operator(s) {sorted(unknown)} in filter {value!r}; "
+                f"supported: {', '.join(_OPERATORS)}"
+            )
         mask = np.ones(len(series), dtype=bool)
         for op, arg in value.items():
             if op == "$regex":
@@ -549,10 +572,15 @@ def _condition(series: pd.Series, value) -> np.ndarray:
                     lambda v, p=pattern: isinstance(v, str) and p.fullmatch(v) is not None
                 ).to_numpy(dtype=bool)
                 continue
-            numeric = pd.to_numeric(series, errors="coerce") if op not in ("$eq", "$ne") \
-                else series
-            cmp = {"$gt": numeric.gt, "$gte": numeric.ge, "$lt": numeric.lt,
-                   "$lte": numeric.le, "$eq": numeric.eq, "$ne": numeric.ne}[op]
+            numeric = pd.to_numeric(series, errors="coerce") if op not in ("$eq", "$ne") else series
+            cmp = {
+                "$gt": numeric.gt,
+                "$gte": numeric.ge,
+                "$lt": numeric.lt,
+                "$lte": numeric.le,
+                "$eq": numeric.eq,
+                "$ne": numeric.ne,
+            }[op]
             mask &= cmp(arg).fillna(False).to_numpy(dtype=bool)
         return mask
     values = _as_list(value)
@@ -568,8 +596,10 @@ def _resolve_filter(src: _Source, filt: dict, name: str) -> NodeSet:
         candidates = [str(p) for p in _as_list(pop_filter)]
         unknown = [p for p in candidates if p not in src.populations]
         if unknown:
-            raise NodeSetError(f"Node set {name}: no population {', '.join(map(repr, unknown))} "
-                               f"in {src.label}; " + src.available())
+            raise NodeSetError(
+                f"Node set {name}: no population {', '.join(map(repr, unknown))} "
+                f"in {src.label}; " + src.available()
+            )
     node_id_filter = filt.pop("node_id", filt.pop("node_ids", None))
 
     matches: dict[str, np.ndarray] = {}
@@ -594,13 +624,18 @@ def _resolve_filter(src: _Source, filt: dict, name: str) -> NodeSet:
         if missing_attrs:
             detail = "; " + "; ".join(
                 f"population {pop!r} has no attribute {', '.join(map(repr, keys))}"
-                for pop, keys in sorted(missing_attrs.items()))
-        raise ValueError(f"Node set {name} selects no nodes in {src.label} (searched "
-                         f"populations: {', '.join(candidates)}){detail}")
+                for pop, keys in sorted(missing_attrs.items())
+            )
+        raise ValueError(
+            f"Node set {name} selects no nodes in {src.label} (searched "
+            f"populations: {', '.join(candidates)}){detail}"
+        )
     if len(matches) > 1:
         listing = ", ".join(f"{pop} ({int(mask.sum())} nodes)" for pop, mask in matches.items())
-        raise ValueError(f"Node set {name} matches nodes in several populations: {listing}; an "
-                         "input node set must select a single population (add a "
-                         "'population' key)")
-    (pop, mask), = matches.items()
+        raise ValueError(
+            f"Node set {name} matches nodes in several populations: {listing}; an "
+            "input node set must select a single population (add a "
+            "'population' key)"
+        )
+    ((pop, mask),) = matches.items()
     return _make(src, pop, mask, name)

@@ -94,7 +94,8 @@ class SpikeProcess:
         r_tau = np.asarray(peak_rate_hz) * self.refractory_ms / 1000.0
         if np.any(r_tau >= 1.0):
             raise ValueError(
-                f"Invalid value for 'refractory_ms': {self.refractory_ms} ms is too long for a rate of "
+                f"Invalid value for 'refractory_ms': {self.refractory_ms} ms is too long "
+                f"for a rate of "
                 f"{float(np.max(peak_rate_hz)):.6g} Hz. Allowed: refractory_ms < 1000 / rate_hz "
                 f"= {1000.0 / float(np.max(peak_rate_hz)):.6g} ms."
             )

@@ -45,14 +45,15 @@ MAX_BINS = 200_000_000  # a profile grid larger than this (1.6 GB) is a mistake
 
 
 def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
-    """Bin edges (ms) of ``[tstart_ms, tstop_ms)`` in steps of ``dt_ms``; the last bin may be short."""
+    """Bin edges (ms) of ``[tstart_ms, tstop_ms)`` in ``dt_ms`` steps; the last may be short."""
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     dt = check_number("dt_ms", dt_ms, min_value=0.0, strict_min=True, units="ms")
     n = max(1, math.ceil((tstop - tstart) / dt - 1e-9))
     if n > MAX_BINS:
         raise ValueError(
             f"Invalid value for 'dt_ms': {dt} ms makes {n:.3g} bins of the {tstop - tstart} ms "
-            f"window. Allowed: at most {MAX_BINS:.0e} bins (dt_ms >= {(tstop - tstart) / MAX_BINS:.3g})."
+            f"window. Allowed: at most {MAX_BINS:.0e} bins "
+            f"(dt_ms >= {(tstop - tstart) / MAX_BINS:.3g})."
         )
     edges = tstart + dt * np.arange(n + 1, dtype=np.float64)
     edges[-1] = tstop
@@ -278,7 +279,9 @@ class Sinusoid(Profile):
         depth_definition: str = "standard",
     ) -> None:
         self.frequency_hz = check_number("frequency_hz", frequency_hz, min_value=0.0, units="Hz")
-        self.depth_definition = check_option("depth_definition", depth_definition, DEPTH_DEFINITIONS)
+        self.depth_definition = check_option(
+            "depth_definition", depth_definition, DEPTH_DEFINITIONS
+        )
         top = 1.0 if depth_definition == "standard" else 0.5
         self.depth = check_number("depth", depth, min_value=0.0, max_value=top)
         self.phase_rad = check_number("phase_rad", phase_rad)
@@ -332,7 +335,9 @@ class PinkNoise(Profile):
         unit's scale is its mean rate.
     """
 
-    def __init__(self, exponent: float = 1.0, method: str = "original", normalize: str = "original"):
+    def __init__(
+        self, exponent: float = 1.0, method: str = "original", normalize: str = "original"
+    ):
         self.method = check_option("method", method, ("original", "fft"))
         self.exponent = check_number("exponent", exponent, min_value=0.0, max_value=4.0)
         self.normalize = check_option("normalize", normalize, ("original", "mean"))
@@ -395,7 +400,9 @@ class FromArray(Profile):
     def __init__(self, values: Any, dt_ms: float = 1.0, t0_ms: float = 0.0) -> None:
         self.samples = check_rates("values", values, units="")
         if self.samples.ndim != 1 or self.samples.size == 0:
-            raise ValueError(f"'values' must be a non-empty 1-D array, got shape {self.samples.shape}.")
+            raise ValueError(
+                f"'values' must be a non-empty 1-D array, got shape {self.samples.shape}."
+            )
         self.dt_ms = check_number("dt_ms", dt_ms, min_value=0.0, strict_min=True, units="ms")
         self.t0_ms = check_number("t0_ms", t0_ms, units="ms")
 
@@ -409,11 +416,16 @@ class FromArray(Profile):
         return np.maximum(np.diff(area) / np.diff(rel), 0.0)
 
     def params(self):
-        return {"type": "FromArray", "n": int(self.samples.size), "dt_ms": self.dt_ms, "t0_ms": self.t0_ms}
+        return {
+            "type": "FromArray",
+            "n": int(self.samples.size),
+            "dt_ms": self.dt_ms,
+            "t0_ms": self.t0_ms,
+        }
 
 
 class FromCallable(Profile):
-    """A profile from a function of time: ``func(t_ms: ndarray) -> values``, sampled at bin centres."""
+    """A profile from a function of time, ``func(t_ms: ndarray) -> values``, at bin centres."""
 
     def __init__(self, func: Callable[[np.ndarray], np.ndarray]) -> None:
         if not callable(func):
@@ -449,10 +461,14 @@ class FollowSpikes(Profile):
         ``'mean'``: divided by its mean; ``'none'``: the delayed rate in Hz.
     """
 
-    def __init__(self, timestamps_ms: Any, n_units: int, lag_ms: float = 2.0, normalize: str = "original"):
+    def __init__(
+        self, timestamps_ms: Any, n_units: int, lag_ms: float = 2.0, normalize: str = "original"
+    ):
         self.timestamps_ms = np.asarray(timestamps_ms, dtype=np.float64)
         if not np.all(np.isfinite(self.timestamps_ms)):
-            raise ValueError("Invalid value in 'timestamps_ms': not finite. Allowed: finite times in ms.")
+            raise ValueError(
+                "Invalid value in 'timestamps_ms': not finite. Allowed: finite times in ms."
+            )
         if int(n_units) < 1:
             raise ValueError(f"Invalid value for 'n_units': {n_units}. Allowed: an integer >= 1.")
         self.n_units = int(n_units)

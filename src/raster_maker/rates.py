@@ -36,7 +36,9 @@ class RateDistribution:
 
     def __init__(self, dist: Any, transform: str | None = None, name: str | None = None) -> None:
         if not hasattr(dist, "ppf"):
-            raise TypeError(f"'dist' must be a frozen scipy.stats distribution, got {type(dist).__name__}.")
+            raise TypeError(
+                f"'dist' must be a frozen scipy.stats distribution, got {type(dist).__name__}."
+            )
         self.dist = dist
         self.transform = check_option("transform", transform, (None, "exp"))
         self.name = name or getattr(getattr(dist, "dist", None), "name", type(dist).__name__)
@@ -67,7 +69,12 @@ class RateDistribution:
     def params(self) -> dict[str, Any]:
         args = getattr(self.dist, "args", ())
         kwds = getattr(self.dist, "kwds", {})
-        return {"name": self.name, "args": list(args), "kwds": dict(kwds), "transform": self.transform}
+        return {
+            "name": self.name,
+            "args": list(args),
+            "kwds": dict(kwds),
+            "transform": self.transform,
+        }
 
 
 class _Constant(RateDistribution):
@@ -98,7 +105,9 @@ class _LevyExp(RateDistribution):
         self.scale = check_number("scale", scale, min_value=0.0, strict_min=True)
         self.parameterization = check_option("parameterization", parameterization, ("S1", "S0"))
         if self.alpha == 1.0:
-            raise ValueError("Invalid value for 'alpha': 1.0. Allowed: 0.1 <= alpha <= 2, alpha != 1.")
+            raise ValueError(
+                "Invalid value for 'alpha': 1.0. Allowed: 0.1 <= alpha <= 2, alpha != 1."
+            )
         self.transform = "exp"
         self.name = "levy_stable"
 
@@ -154,7 +163,9 @@ def levy_exp(
     return _LevyExp(alpha, beta, loc, scale, parameterization)
 
 
-def truncated_normal(mean_hz: float, sd_hz: float, low_hz: float = 0.0, high_hz: float = 100.0) -> RateDistribution:
+def truncated_normal(
+    mean_hz: float, sd_hz: float, low_hz: float = 0.0, high_hz: float = 100.0
+) -> RateDistribution:
     """Inhibitory preset: a normal(``mean_hz``, ``sd_hz``) truncated to [``low_hz``, ``high_hz``].
 
     ``mean_hz`` and ``sd_hz`` are those of the parent normal (before truncation), as in

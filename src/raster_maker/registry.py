@@ -35,7 +35,9 @@ def register(cls: type | None = None, *, name: str | None = None, overwrite: boo
         if not key or not isinstance(key, str):
             raise ValueError(f"Generator class {c.__name__} has no 'name' to register it under.")
         if key in _REGISTRY and _REGISTRY[key] is not c and not overwrite:
-            raise ValueError(f"A generator named '{key}' is already registered ({_REGISTRY[key]!r}).")
+            raise ValueError(
+                f"A generator named '{key}' is already registered ({_REGISTRY[key]!r})."
+            )
         _REGISTRY[key] = c
         return c
 

@@ -314,7 +314,9 @@ class SpikesWriter:
         order = pop.order
         if self.sorting == "none":
             return order.label
-        if (self.sorting == "by_id" and order.by_id) or (self.sorting == "by_time" and order.by_time):
+        if (self.sorting == "by_id" and order.by_id) or (
+            self.sorting == "by_time" and order.by_time
+        ):
             return self.sorting
         if pop.size <= self.max_sort_in_memory:
             ids, ts = pop.ids[:], pop.ts[:]
@@ -330,7 +332,8 @@ class SpikesWriter:
             return self._pops[population]
         except KeyError:
             raise KeyError(
-                f"No population '{population}' in this writer; it has: {', '.join(self._pops) or 'none'}."
+                f"No population '{population}' in this writer; "
+                f"it has: {', '.join(self._pops) or 'none'}."
             ) from None
 
     def __enter__(self) -> SpikesWriter:
@@ -380,7 +383,9 @@ def _external_sort(pop: _Population, sorting: str, max_in_memory: int, tmp: Path
             parts = [
                 (
                     sf.create_dataset(f"i{b}", (0,), np.uint64, maxshape=(None,), chunks=(_CHUNK,)),
-                    sf.create_dataset(f"t{b}", (0,), np.float64, maxshape=(None,), chunks=(_CHUNK,)),
+                    sf.create_dataset(
+                        f"t{b}", (0,), np.float64, maxshape=(None,), chunks=(_CHUNK,)
+                    ),
                 )
                 for b in range(edges.size + 1)
             ]
@@ -482,7 +487,8 @@ def read_spikes(path: str | os.PathLike, population: str | None = None) -> pd.Da
         if population is not None:
             if population not in pops:
                 raise KeyError(
-                    f"No population '{population}' in '{path}'; it has: {', '.join(pops) or 'none'}."
+                    f"No population '{population}' in '{path}'; "
+                    f"it has: {', '.join(pops) or 'none'}."
                 )
             pops = [population]
         for pop in pops:
@@ -544,7 +550,7 @@ def read_provenance(path: str | os.PathLike, population: str) -> dict[str, Any]:
         for key, val in grp.attrs.items():
             if not key.startswith(_PREFIX):
                 continue
-            name = key[len(_PREFIX):]
+            name = key[len(_PREFIX) :]
             if isinstance(val, bytes):
                 val = val.decode()
             if isinstance(val, np.generic):
@@ -567,6 +573,8 @@ def read_metadata(path: str | os.PathLike, population: str) -> dict[str, np.ndar
         for key, ds in grp.items():
             val = ds[()]
             if ds.dtype.kind == "O":
-                val = np.array([v.decode() if isinstance(v, bytes) else v for v in val], dtype=object)
+                val = np.array(
+                    [v.decode() if isinstance(v, bytes) else v for v in val], dtype=object
+                )
             out[key] = val
         return out

@@ -73,7 +73,9 @@ def group_rng(seed: int, population: str, *parts: str | int) -> np.random.Genera
 
     A pure function of ``(seed, population, *parts)``.
     """
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(_entropy(seed, [population, *parts]))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(_entropy(seed, [population, *parts])))
+    )
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

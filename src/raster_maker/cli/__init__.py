@@ -27,7 +27,9 @@ class CLIError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="raster-maker",
-        description="Make, inspect and check input spike rasters (SONATA spikes.h5) for BMTK networks.",
+        description=(
+            "Make, inspect and check input spike rasters (SONATA spikes.h5) for BMTK networks."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"raster-maker {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors; no progress bar")

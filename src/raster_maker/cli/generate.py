@@ -78,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
     if args.generator:
         return run_direct(args)
     if not args.config:
-        raise CLIError("give a simulation CONFIG, or --generator with --nodes, --node-set, --tstop and -o")
+        raise CLIError(
+            "give a simulation CONFIG, or --generator with --nodes, --node-set, --tstop and -o"
+        )
     return run_config(args.config, dry_run=args.dry_run, force=args.force, only=args.only)
 
 
@@ -129,17 +131,31 @@ def run_direct(args: argparse.Namespace) -> int:
         node_set = json.loads(node_set)
     nodes = resolve_node_set(args.nodes, node_set)
     if args.dry_run:
-        print(f"generate {args.generator} on '{nodes.population}' ({nodes.node_ids.size} nodes) -> {args.output}")
+        print(
+            f"generate {args.generator} on '{nodes.population}' "
+            f"({nodes.node_ids.size} nodes) -> {args.output}"
+        )
         return 0
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     res = generate(
-        args.generator, nodes.population, nodes.node_ids, args.tstart, args.tstop,
-        params=_parse_params(args.param), seed=args.seed, attributes=nodes.attributes,
-        output=args.output, overwrite=args.force, progress=None if not args.quiet else False,
+        args.generator,
+        nodes.population,
+        nodes.node_ids,
+        args.tstart,
+        args.tstop,
+        params=_parse_params(args.param),
+        seed=args.seed,
+        attributes=nodes.attributes,
+        output=args.output,
+        overwrite=args.force,
+        progress=None if not args.quiet else False,
     )
     from .._mpi import world
 
     comm = world()
     if comm is None or comm.Get_rank() == 0:
-        print(f"{res.population}: {res.n_spikes} spikes for {res.n_nodes} nodes (seed {res.seed}) -> {res.path}")
+        print(
+            f"{res.population}: {res.n_spikes} spikes for {res.n_nodes} nodes "
+            f"(seed {res.seed}) -> {res.path}"
+        )
     return 0
