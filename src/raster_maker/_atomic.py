@@ -8,6 +8,7 @@ never touches a file that was there before.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import socket
@@ -20,6 +21,7 @@ __all__ = [
     "temporary_name",
     "commit_temporary",
     "remove_stale_temporaries",
+    "AtomicWriterMixin",
 ]
 
 _TMP_TAG = ".raster_maker-tmp-"
@@ -151,3 +153,39 @@ def atomic_path(dest: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+class AtomicWriterMixin:
+    """``with`` support for writers that commit on ``close()`` and discard on ``abort()``.
+
+    Leaving the block normally closes (commits) the file; an exception aborts it, and
+    so does garbage collection of a writer never closed (with a warning), so no
+    temporary file outlives its writer.
+    """
+
+    closed = True
+    path: Path
+
+    def close(self) -> Path:  # pragma: no cover - provided by subclasses
+        raise NotImplementedError
+
+    def abort(self) -> None:  # pragma: no cover - provided by subclasses
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        if not getattr(self, "closed", True):
+            logging.getLogger("raster_maker").warning(
+                "%s for %s was never closed; discarding it.",
+                type(self).__name__,
+                getattr(self, "path", "?"),
+            )
+            self.abort()

@@ -37,7 +37,12 @@ import numpy as np
 import scipy.signal as ss
 
 from . import sonata
-from ._atomic import check_destination, commit_temporary, temporary_name
+from ._atomic import (
+    AtomicWriterMixin,
+    check_destination,
+    commit_temporary,
+    temporary_name,
+)
 from ._check import check_int, check_number
 
 __all__ = [
@@ -556,7 +561,7 @@ class _Buffered:
         return self.dataset.shape[0] + self.n_buffered
 
 
-class SonataWriter:
+class SonataWriter(AtomicWriterMixin):
     """Write growable 1-D datasets (e.g. SONATA spikes) to an HDF5 file, safely.
 
     The original's class with the same constructor, methods and attributes. Appends are
@@ -775,17 +780,3 @@ class SonataWriter:
             self.file.close()
         with contextlib.suppress(FileNotFoundError):
             self._tmp.unlink()
-
-    def __enter__(self) -> SonataWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:  # an unclosed writer never leaves its temporary file behind
-        if not getattr(self, "closed", True):
-            logger.warning("SonataWriter for %s was never closed; discarding it.", self.path)
-            self.abort()

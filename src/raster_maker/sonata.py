@@ -26,7 +26,12 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from ._atomic import check_destination, commit_temporary, temporary_name
+from ._atomic import (
+    AtomicWriterMixin,
+    check_destination,
+    commit_temporary,
+    temporary_name,
+)
 from ._check import check_option
 
 __all__ = [
@@ -149,7 +154,7 @@ class _Population:
         return self.ts.shape[0] + self.n_buffered
 
 
-class SpikesWriter:
+class SpikesWriter(AtomicWriterMixin):
     """Stream spikes of one or more populations into a SONATA spikes file.
 
     Spikes are appended in chunks of any size and flushed to disk in large blocks,
@@ -335,19 +340,6 @@ class SpikesWriter:
                 f"No population '{population}' in this writer; "
                 f"it has: {', '.join(self._pops) or 'none'}."
             ) from None
-
-    def __enter__(self) -> SpikesWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-    def __del__(self) -> None:  # an unclosed writer never leaves its temporary file behind
-        if not getattr(self, "closed", True):
-            self.abort()
 
 
 def _sort_permutation(ids: np.ndarray, ts: np.ndarray, sorting: str) -> np.ndarray:
