@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import platform
 import shutil
@@ -148,7 +149,7 @@ def ensure_vecstim(mechanisms_dir, *, force: bool = False, verbose: bool = False
                 cmd = [str(find_nrnivmodl()), "modfiles"]
                 proc = subprocess.run(cmd, cwd=mechanisms_dir, capture_output=True, text=True)
                 if verbose:
-                    print(proc.stdout, proc.stderr, sep="\n")
+                    logging.getLogger("raster_maker").info("%s\n%s", proc.stdout, proc.stderr)
                 if proc.returncode != 0 or _compiled_library(mechanisms_dir) is None:
                     raise RuntimeError(
                         f"nrnivmodl failed in {mechanisms_dir} (exit {proc.returncode}):\n"
