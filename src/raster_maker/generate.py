@@ -261,6 +261,7 @@ def generate(
     batch_spikes: int = BATCH_SPIKES,
     progress: bool | None = None,
     comm: Any = "auto",
+    threads: int | None = None,
 ) -> GenerationResult:
     """Generate the spikes of one population.
 
@@ -286,6 +287,9 @@ def generate(
         memory (``result.spikes``).
     sorting : {'by_id', 'by_time', 'none'}
         Order in a new file. Spikes are produced by node id.
+    threads : int, optional
+        Threads drawing batches (default: up to 4 CPUs; 1 per MPI rank). The spikes do
+        not depend on it.
     comm : mpi4py communicator, None or 'auto'
         Split the work across MPI ranks (every rank calls ``generate`` with the same
         arguments; rank 0 writes, and the file is byte-identical to a one-rank run).
@@ -311,7 +315,15 @@ def generate(
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     blocks = list(model.blocks(units, tstart, tstop, seed))
     chunks = iter_spikes(
-        model, units, tstart, tstop, seed, batch_spikes=batch_spikes, blocks=blocks, comm=comm
+        model,
+        units,
+        tstart,
+        tstop,
+        seed,
+        batch_spikes=batch_spikes,
+        blocks=blocks,
+        comm=comm,
+        threads=threads,
     )
     expected = sum(float(b.scale_hz.sum()) * b.grid.total for b in blocks)
     chunks = _with_progress(chunks, units.node_ids, expected, progress, population)
