@@ -438,6 +438,13 @@ def parse_args(argv: list[str] | None):
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds per run before giving up")
     p.add_argument("--outdir", default=None, help="where files are written (default: a temp dir)")
     p.add_argument("--json", default=None, help="write environment, rows and targets here")
+    p.add_argument(
+        "--mpi",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time W2 under mpiexec -n N against one rank with one thread (0: skip)",
+    )
     args = p.parse_args(argv)
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
     unknown = [w for w in args.workloads if w not in FULL]
@@ -469,6 +476,35 @@ def parse_args(argv: list[str] | None):
     return args
 
 
+def mpi_speedup(ranks: int, repeat: int, quick: bool = False) -> str:
+    """Median wall time of W2 on ``ranks`` MPI ranks vs one rank with one thread."""
+    mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which(
+        "mpiexec"
+    )
+    if mpiexec is None:
+        return "MPI: no mpiexec (pip install mpich mpi4py); skipped"
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_mpi_speedup.py")
+    n_units = "1000" if quick else "100000"
+    out = os.path.join(tempfile.mkdtemp(prefix="raster_maker_mpi_"), "w2.h5")
+    walls: dict[str, list[float]] = {"1 rank, 1 thread": [], f"{ranks} ranks": []}
+    for _ in range(repeat):
+        for label, cmd in (
+            ("1 rank, 1 thread", [sys.executable, script, out, n_units, "1"]),
+            (
+                f"{ranks} ranks",
+                [mpiexec, "-n", str(ranks), sys.executable, script, out, n_units, "1"],
+            ),
+        ):
+            res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            walls[label].append(json.loads(res.stdout.strip().splitlines()[-1])["wall_s"])
+    one, many = (statistics.median(w) for w in walls.values())
+    return (
+        f"MPI (W2, median of {repeat}): 1 rank, 1 thread {one:.3f} s; {ranks} ranks {many:.3f} s; "
+        f"speed-up {one / many:.2f}x (target >= 1.7x on 2 cores: "
+        f"{'PASS' if one / many >= 1.7 else 'MISS'})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     env = environment()
@@ -493,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, args.repeat, args.peer_repeat))
     print()
     print(targets_text(targets, args.quick))
+    if args.mpi:
+        print(mpi_speedup(args.mpi, args.repeat, quick=args.quick))
     print(f"\n(total {time.perf_counter() - t0:.1f} s)")
     if args.json:
         with open(args.json, "w") as fh:
