@@ -8,6 +8,7 @@ in node-id order, to a sink (a :class:`~raster_maker.sonata.SpikesWriter` or mem
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sys
@@ -26,7 +27,14 @@ from .registry import get_generator
 from .sonata import SpikesWriter
 from .streams import node_keys, normalize_seed
 
-__all__ = ["make_model", "generate", "iter_spikes", "GenerationResult", "provenance"]
+__all__ = [
+    "make_model",
+    "generate",
+    "iter_spikes",
+    "GenerationResult",
+    "Plan",
+    "provenance",
+]
 
 logger = logging.getLogger("raster_maker")
 
@@ -86,6 +94,39 @@ def _batches(expected_counts: np.ndarray, batch_spikes: int) -> Iterator[slice]:
         start = stop
 
 
+@dataclass
+class Plan:
+    """A model's blocks laid out over the node ids (sorted), computed once per generation.
+
+    ``owner[i]`` is the block of node ``node_ids[i]`` and ``scale_hz[i]`` its rate scale,
+    so drawing, the metadata and the progress bar all read the same per-node arrays.
+    """
+
+    blocks: list[Block]
+    owner: np.ndarray
+    scale_hz: np.ndarray
+
+    @classmethod
+    def build(cls, units: Units, blocks: list[Block]) -> Plan:
+        owner = np.full(units.node_ids.size, -1, dtype=np.int64)
+        scale = np.empty(units.node_ids.size)
+        for b, blk in enumerate(blocks):
+            pos = np.searchsorted(units.node_ids, blk.node_ids)
+            owner[pos] = b
+            scale[pos] = blk.scale_hz
+        if owner.min() < 0 or sum(blk.node_ids.size for blk in blocks) != owner.size:
+            raise ValueError(
+                "An input model's blocks must hold every node of the set exactly once; "
+                f"they hold {sum(b.node_ids.size for b in blocks)} of {owner.size}."
+            )
+        return cls(blocks, owner, scale)
+
+    def expected_counts(self) -> np.ndarray:
+        """Expected spikes of each node."""
+        totals = np.array([blk.grid.total for blk in self.blocks])
+        return self.scale_hz * totals[self.owner]
+
+
 def iter_spikes(
     model: InputModel,
     units: Units,
@@ -94,7 +135,7 @@ def iter_spikes(
     seed: int,
     *,
     batch_spikes: int = BATCH_SPIKES,
-    blocks: list[Block] | None = None,
+    plan: Plan | None = None,
     threads: int | None = None,
     comm: Any = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -108,34 +149,24 @@ def iter_spikes(
     if threads is None:
         threads = 1 if comm is not None else min(4, os.cpu_count() or 1)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
-    if blocks is None:
-        blocks = list(model.blocks(units, tstart, tstop, seed))
+    if plan is None:
+        plan = Plan.build(units, list(model.blocks(units, tstart, tstop, seed)))
+    blocks, owner, scale = plan.blocks, plan.owner, plan.scale_hz
     process = model.spike_process
     # Units of different blocks may interleave in node-id order: walk the node ids in
     # batches and draw each block's share, merging back into node order.
-    owner = np.empty(units.node_ids.size, dtype=np.int64)
-    local = np.empty(units.node_ids.size, dtype=np.int64)
-    for b, blk in enumerate(blocks):
-        pos = np.searchsorted(units.node_ids, blk.node_ids)
-        owner[pos] = b
-        local[pos] = np.arange(blk.node_ids.size)
-    expected = np.empty(units.node_ids.size)
-    for b, blk in enumerate(blocks):
-        expected[owner == b] = blk.scale_hz[local[owner == b]] * blk.grid.total
 
     def draw(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         ids = units.node_ids[sl]
         keys = node_keys(seed, units.population, f"{model.name}:spikes", ids)
-        parts_pos, parts_t = [], []
         owners = owner[sl]
         if owners[0] == owners[-1] and np.all(owners == owners[0]):  # one block: no merging
-            blk = blocks[owners[0]]
-            rows, times = draw_spikes(process, keys, blk.scale_hz[local[sl]], blk.grid)
+            rows, times = draw_spikes(process, keys, scale[sl], blocks[owners[0]].grid)
             return ids[rows], times
+        parts_pos, parts_t = [], []
         for b in np.unique(owners):
             sel = np.flatnonzero(owners == b)
-            blk = blocks[b]
-            rows, times = draw_spikes(process, keys[sel], blk.scale_hz[local[sl][sel]], blk.grid)
+            rows, times = draw_spikes(process, keys[sel], scale[sl][sel], blocks[b].grid)
             parts_pos.append(sel[rows])
             parts_t.append(times)
         pos = np.concatenate(parts_pos)
@@ -147,7 +178,7 @@ def iter_spikes(
 
     for grid in {id(b.grid): b.grid for b in blocks}.values():
         grid.invert(np.zeros(1))  # build lookup tables once, before threads share them
-    batches = _batches(expected, batch_spikes)
+    batches = _batches(plan.expected_counts(), batch_spikes)
     if comm is not None:
         from ._mpi import ordered_gather
 
@@ -216,29 +247,19 @@ def provenance(
 
 
 def _ids_digest(ids: np.ndarray) -> str:
-    import hashlib
-
     return hashlib.sha1(np.ascontiguousarray(ids, dtype="<u8").tobytes()).hexdigest()
 
 
-def _record_blocks(
-    writer: SpikesWriter, population: str, blocks: list[Block], units: Units
-) -> None:
-    ids = np.concatenate([b.node_ids for b in blocks])
-    order = np.argsort(ids)
-    rate = np.concatenate([b.scale_hz for b in blocks])[order]
-    target = np.concatenate([b.scale_hz * b.grid.mean for b in blocks])[order]
-    group = np.concatenate([np.full(b.node_ids.size, i, np.int32) for i, b in enumerate(blocks)])[
-        order
-    ]
+def _record_plan(writer: SpikesWriter, population: str, plan: Plan, units: Units) -> None:
+    grids = [b.grid for b in plan.blocks]
+    means = np.array([g.mean for g in grids])
     data = {
-        "node_ids": ids[order].astype(np.uint64),
-        "rate_scale_hz": rate,
-        "target_rate_hz": target,
-        "group_index": group,
-        "group_keys": np.array([b.key for b in blocks], dtype=object),
+        "node_ids": units.node_ids,
+        "rate_scale_hz": plan.scale_hz,
+        "target_rate_hz": plan.scale_hz * means[plan.owner],
+        "group_index": plan.owner.astype(np.int32),
+        "group_keys": np.array([b.key for b in plan.blocks], dtype=object),
     }
-    grids = [b.grid for b in blocks]
     if len(grids) * grids[0].values.size <= 20_000_000:
         data["profiles"] = np.stack([g.values for g in grids]).astype(np.float32)
         data["profile_edges_ms"] = grids[0].edges
@@ -313,7 +334,7 @@ def generate(
     root = comm is None or comm.Get_rank() == 0
     units = Units(population, np.asarray(node_ids), attributes)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
-    blocks = list(model.blocks(units, tstart, tstop, seed))
+    plan = Plan.build(units, list(model.blocks(units, tstart, tstop, seed)))
     chunks = iter_spikes(
         model,
         units,
@@ -321,11 +342,11 @@ def generate(
         tstop,
         seed,
         batch_spikes=batch_spikes,
-        blocks=blocks,
+        plan=plan,
         comm=comm,
         threads=threads,
     )
-    expected = sum(float(b.scale_hz.sum()) * b.grid.total for b in blocks)
+    expected = float(plan.expected_counts().sum())
     chunks = _with_progress(chunks, units.node_ids, expected, progress, population)
     result = GenerationResult(population, int(units.node_ids.size), 0, seed, tstart, tstop)
     if not root:  # worker ranks draw their share and send it to rank 0
@@ -343,7 +364,7 @@ def generate(
     writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting) if own else output
     try:
         writer.add_population(population, provenance(model, units, tstart, tstop, seed))
-        _record_blocks(writer, population, blocks, units)
+        _record_plan(writer, population, plan, units)
         for ids, ts in chunks:
             writer.append(population, ids, ts)
             result.n_spikes += int(ids.size)
