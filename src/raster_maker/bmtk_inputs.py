@@ -197,7 +197,7 @@ def _resolve_follow(config: dict, name: str, params: dict, make: bool = True) ->
     extra = {k: v for k, v in follow.items() if k != "input"}
     if entry.get("module") == MODULE_NAME:  # follow the other input's file
         req = input_request(config, other, entry, make_followed=make)
-        path = ensure_input_file(config, other, entry) if make else req.input_file
+        path = ensure_input_file(config, other, entry, request=req) if make else req.input_file
         params["follow"] = {
             "spikes_file": str(path),
             "population": req.population,
@@ -205,10 +205,12 @@ def _resolve_follow(config: dict, name: str, params: dict, make: bool = True) ->
             **extra,
         }
     else:  # a spikes_function input: the same spikes, drawn in memory
-        req = input_request(config, other, entry, need_file=False)
-        times = _function_table(config, other, entry)["times"]
-        stamps = np.concatenate(list(times.values())) if times else np.zeros(0)
-        params["follow"] = {"timestamps_ms": stamps, "n_units": int(req.node_ids.size), **extra}
+        table = _function_table(config, other, entry)
+        params["follow"] = {
+            "timestamps_ms": table["timestamps"],
+            "n_units": table["n_units"],
+            **extra,
+        }
     return params
 
 
@@ -234,20 +236,28 @@ _ROOT_WORK = threading.local()
 _ROOT_WORK.active = False
 
 
-def ensure_input_file(config: dict, name: str, entry: dict, *, force: bool = False) -> Path:
+def ensure_input_file(
+    config: dict,
+    name: str,
+    entry: dict,
+    *,
+    force: bool = False,
+    request: InputRequest | None = None,
+) -> Path:
     """Make the file of one ``raster_maker`` input, or reuse a matching one.
 
     Returns the path. Under MPI (mpi4py, more than one rank) rank 0 does the work and
-    the other ranks wait for its answer.
+    the other ranks wait for its answer. ``request``: the entry already resolved by
+    :func:`input_request` (saves reading the network again).
     """
     comm = world()
     if comm is None or _ROOT_WORK.active:  # no MPI, or already inside rank 0's own work
-        return _ensure(config, name, entry, force)
+        return _ensure(config, name, entry, force, request)
     result: Any = None
     if comm.Get_rank() == 0:
         _ROOT_WORK.active = True  # a followed input made on the way is rank 0's alone
         try:
-            result = _ensure(config, name, entry, force)
+            result = _ensure(config, name, entry, force, request)
         except Exception as err:  # every rank must learn of it, or they deadlock
             result = err
         finally:
@@ -258,15 +268,18 @@ def ensure_input_file(config: dict, name: str, entry: dict, *, force: bool = Fal
     return result
 
 
-def _ensure(config: dict, name: str, entry: dict, force: bool) -> Path:
-    req = input_request(config, name, entry)
+def _ensure(
+    config: dict, name: str, entry: dict, force: bool, req: InputRequest | None = None
+) -> Path:
+    if req is None:
+        req = input_request(config, name, entry)
     path = req.input_file
     if not force and _matching_file(req):
         logger.info("input '%s': reusing %s (provenance matches)", name, path)
         return path
     overwrite = force or req.overwrite
     if path.exists() and not overwrite:
-        if read_provenance_or_empty(path, req.population):
+        if _read_provenance_or_empty(path, req.population):
             overwrite = True  # our own derived file with other parameters: regenerate it
             logger.info("input '%s': %s was made with other parameters; regenerating", name, path)
         else:
@@ -300,7 +313,7 @@ def _new_seed() -> int:
     return new_seed()
 
 
-def read_provenance_or_empty(path: Path, population: str) -> dict:
+def _read_provenance_or_empty(path: Path, population: str) -> dict:
     try:
         return read_provenance(path, population)
     except (OSError, KeyError):
@@ -425,13 +438,17 @@ def _spikes_by_node(req: InputRequest) -> dict:
         seed = _SESSION_SEEDS.setdefault(("function", req.name, req.population), _new_seed())
     model = req.model()
     units = Units(req.population, req.node_ids, req.attributes)
-    times: dict[int, np.ndarray] = {}
-    for ids, ts in iter_spikes(model, units, req.tstart_ms, req.tstop_ms, seed):
-        bounds = np.flatnonzero(np.diff(ids)) + 1
-        for chunk_ids, chunk_ts in zip(np.split(ids, bounds), np.split(ts, bounds), strict=True):
-            nid = int(chunk_ids[0])
-            times[nid] = np.concatenate([times[nid], chunk_ts]) if nid in times else chunk_ts
-    return {"population": req.population, "times": times}
+    parts = list(iter_spikes(model, units, req.tstart_ms, req.tstop_ms, seed))
+    ids = np.concatenate([p[0] for p in parts])
+    ts = np.concatenate([p[1] for p in parts])
+    nodes, first = np.unique(ids, return_index=True)  # ids come in node order
+    times = dict(zip(nodes.tolist(), np.split(ts, first[1:]), strict=True))
+    return {
+        "population": req.population,
+        "times": times,
+        "timestamps": ts,
+        "n_units": int(req.node_ids.size),
+    }
 
 
 _registered = False
