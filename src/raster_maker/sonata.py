@@ -62,13 +62,17 @@ _CHUNK = 1 << 16  # HDF5 chunk (elements), 512 KB
 def write_sonata_spike_attrs(h5: h5py.File, population: str, sorting: str) -> None:
     """Add the SONATA attributes (magic, version, units, enum sorting) to an open file."""
     check_option("sorting", sorting, SORTINGS)
-    h5.attrs.create("magic", MAGIC, dtype=np.uint32)
-    h5.attrs.create("version", VERSION, dtype=np.uint32)
+    _write_root_attrs(h5)
     grp = h5["spikes"][population]
     grp["timestamps"].attrs["units"] = "ms"
     if "sorting" in grp.attrs:
         del grp.attrs["sorting"]
     grp.attrs.create("sorting", SORTINGS.index(sorting), dtype=SORTING_DTYPE)
+
+
+def _write_root_attrs(h5: h5py.File) -> None:
+    h5.attrs.create("magic", MAGIC, dtype=np.uint32)
+    h5.attrs.create("version", VERSION, dtype=np.uint32)
 
 
 def sort_order_of(node_ids: np.ndarray, timestamps: np.ndarray) -> str:
@@ -296,8 +300,7 @@ class SpikesWriter(AtomicWriterMixin):
                 write_sonata_spike_attrs(self._h5, name, label)
                 for key, val in self._pop_attrs[name].items():
                     pop.grp.attrs[key] = _attr_value(val)
-            self._h5.attrs.create("magic", MAGIC, dtype=np.uint32)
-            self._h5.attrs.create("version", VERSION, dtype=np.uint32)
+            _write_root_attrs(self._h5)  # also for a file with no population
             self._h5.close()
             commit_temporary(self._tmp, self.path, self.overwrite)
         except BaseException:
