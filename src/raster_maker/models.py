@@ -106,6 +106,14 @@ class InputModel:
         """Yield the blocks of units sharing a profile."""
         raise NotImplementedError
 
+    def _rates(self, dist: RateDistribution, units: Units, seed: int) -> np.ndarray:
+        """Per-unit rate scales (Hz) from this model's own rate streams."""
+        return dist.draw(seed, units.population, units.node_ids, f"{self.name}:rate")
+
+    def _all_units(self, units: Units, grid: ProfileGrid, dist, seed: int) -> Iterator[Block]:
+        """The one block of models whose units all share ``grid``."""
+        yield Block(units.node_ids, self._rates(dist, units, seed), grid)
+
     def params(self) -> dict[str, Any]:
         """JSON-able parameters (recorded in output files)."""
         out: dict[str, Any] = {}
@@ -161,11 +169,7 @@ class Poisson(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = _grid(self.profile, units, tstart_ms, tstop_ms, self.dt_ms, seed, "all")
-        yield Block(
-            units.node_ids,
-            self.rate_hz.draw(seed, units.population, units.node_ids, f"{self.name}:rate"),
-            grid,
-        )
+        return self._all_units(units, grid, self.rate_hz, seed)
 
 
 @register
@@ -216,14 +220,16 @@ class FunctionalGroups(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         keys = self.group_keys(units)
-        rates = self.rates.draw(seed, units.population, units.node_ids, f"{self.name}:rate")
-        uniq, first = np.unique(keys, return_index=True)
-        for key in uniq[np.argsort(first)]:
-            sel = keys == key
-            grid = _grid(
-                self.noise, units, tstart_ms, tstop_ms, self.dt_ms, seed, "group", str(key)
-            )
-            yield Block(units.node_ids[sel], rates[sel], grid, key=str(key))
+        rates = self._rates(self.rates, units, seed)
+        uniq, first, which = np.unique(keys, return_index=True, return_inverse=True)
+        members = np.argsort(which, kind="stable")  # units of each group, in node order
+        bounds = np.cumsum(np.bincount(which, minlength=uniq.size))[:-1]
+        groups = np.split(members, bounds)
+        for g in np.argsort(first):  # groups in order of first appearance
+            key = str(uniq[g])
+            grid = _grid(self.noise, units, tstart_ms, tstop_ms, self.dt_ms, seed, "group", key)
+            sel = groups[g]
+            yield Block(units.node_ids[sel], rates[sel], grid, key=key)
 
 
 @register
@@ -297,11 +303,7 @@ class ShiftedInhibition(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = self.followed().evaluate(tstart_ms, tstop_ms, self.dt_ms)
-        yield Block(
-            units.node_ids,
-            self._dist.draw(seed, units.population, units.node_ids, f"{self.name}:rate"),
-            grid,
-        )
+        return self._all_units(units, grid, self._dist, seed)
 
 
 @register
@@ -343,8 +345,4 @@ class Rhythmic(InputModel):
 
     def blocks(self, units, tstart_ms, tstop_ms, seed):
         grid = self.profile.evaluate(tstart_ms, tstop_ms, self.dt_ms)
-        yield Block(
-            units.node_ids,
-            self.rates.draw(seed, units.population, units.node_ids, f"{self.name}:rate"),
-            grid,
-        )
+        return self._all_units(units, grid, self.rates, seed)
