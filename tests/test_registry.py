@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import raster_maker as rm
 from raster_maker import registry
@@ -59,7 +60,8 @@ def test_entry_point_generators_are_found(plugins, caplog):
     assert "burst" in names and "functional_groups" in names
     assert "could not load generator entry point 'missing.module:Thing'" in caplog.text
     res = rm.generate("burst", "p", np.arange(10), 0.0, 1000.0, seed=1)
-    assert 300 < res.n_spikes < 700  # 10 units x 50 Hz x 1 s, well inside Poisson bounds
+    mu = 10 * 50.0 * 1.0  # 10 units x 50 Hz x 1 s
+    assert stats.poisson.ppf(1e-6, mu) <= res.n_spikes <= stats.poisson.isf(1e-6, mu)
 
 
 def test_unknown_generator_lists_the_available():
