@@ -46,6 +46,22 @@ def _kill_when_writing(cmd: list[str], dest: Path, timeout: float = 60.0) -> Non
         proc.wait()
 
 
+def _overwrite_with_spikes(dest: Path, n_units: int) -> None:
+    """Replace ``dest`` with n_units x 10 s x 10 Hz of spikes (16 bytes each)."""
+    generate(
+        "poisson",
+        "p",
+        np.arange(n_units),
+        0,
+        10_000,
+        params={"rate_hz": 10},
+        seed=1,
+        output=dest,
+        overwrite=True,
+        progress=False,
+    )
+
+
 def _earlier_file(dest: Path) -> bytes:
     write_spikes(dest, {"p": (np.array([1, 2]), np.array([3.0, 4.0]))})
     return dest.read_bytes()
@@ -101,18 +117,7 @@ def test_full_disk_leaves_destination_untouched(small_disk):
     dest = small_disk / "spikes.h5"
     before = _earlier_file(dest)
     with pytest.raises(OSError):  # ~20 MB of spikes into 2 MB
-        generate(
-            "poisson",
-            "p",
-            np.arange(20_000),
-            0,
-            10_000,
-            params={"rate_hz": 10},
-            seed=1,
-            output=dest,
-            overwrite=True,
-            progress=False,
-        )
+        _overwrite_with_spikes(dest, n_units=20_000)
     assert dest.read_bytes() == before
     assert _temporaries(dest) == []  # and the space is given back
 
@@ -131,18 +136,7 @@ def test_failing_write_leaves_destination_untouched(tmp_path, monkeypatch):
 
     monkeypatch.setattr(h5py.Dataset, "__setitem__", failing)
     with pytest.raises(OSError, match="No space left"):
-        generate(
-            "poisson",
-            "p",
-            np.arange(50_000),
-            0,
-            10_000,
-            params={"rate_hz": 10},
-            seed=1,
-            output=dest,
-            overwrite=True,
-            progress=False,
-        )
+        _overwrite_with_spikes(dest, n_units=50_000)
     monkeypatch.undo()
     assert dest.read_bytes() == before
     assert _temporaries(dest) == []
