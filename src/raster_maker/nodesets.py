@@ -39,6 +39,8 @@ __all__ = [
     "list_populations",
     "load_population",
     "resolve_node_set",
+    "open_network",
+    "population_node_ids",
 ]
 
 _OPERATORS = ("$gt", "$gte", "$lt", "$lte", "$eq", "$ne", "$regex")
@@ -248,6 +250,7 @@ class _Source:
             self._from_directory(path)
         elif path.is_file() and path.suffix == ".json":
             self._from_config(load_sim_config(path))
+            return  # _from_config listed the populations
         elif path.is_file() and path.suffix in (".h5", ".hdf5"):
             types = _guess_types_file(path)
             self.files = [(str(path), types)]
@@ -453,6 +456,24 @@ def load_population(source, population: str) -> pd.DataFrame:
         Indexed by ``node_id`` (sorted ascending); see :attr:`NodeSet.attributes`.
     """
     return _Source(source).population_frame(population).copy()
+
+
+def open_network(source) -> _Source:
+    """A reusable handle on a network: each nodes file is read at most once through it.
+
+    Pass it as ``source`` to :func:`resolve_node_set`, :func:`load_population` or
+    :func:`population_node_ids` when resolving several things against one network.
+    """
+    return _Source(source)
+
+
+def population_node_ids(source) -> dict[str, np.ndarray]:
+    """The sorted node ids of every population (``node_id`` datasets, or their default)."""
+    src = source if isinstance(source, _Source) else _Source(source)
+    return {
+        pop: np.sort(src.population_frame(pop).index.to_numpy().astype(np.int64))
+        for pop in src.populations
+    }
 
 
 def resolve_node_set(source, node_set) -> NodeSet:

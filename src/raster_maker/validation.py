@@ -339,7 +339,7 @@ def _check_libsonata(path: str, pops: list[str]) -> list[Problem]:
             try:
                 sp = reader[pop]
                 sp.get(node_ids=[])
-                sp.get()
+                sp.get_dict()  # numpy arrays: reads everything without a tuple per spike
             except Exception as err:  # noqa: BLE001
                 out.append(
                     Problem(
@@ -408,16 +408,6 @@ def _check_layout(path: str) -> tuple[list[Problem], dict[str, Any]]:
 
 
 # -- network ---------------------------------------------------------------------------
-def _network_node_ids(conf: dict) -> dict[str, np.ndarray]:
-    from .nodesets import list_populations
-
-    ids = {}
-    for pop, nodes_file in list_populations(conf).items():
-        with h5py.File(nodes_file, "r") as h5:
-            ids[pop] = np.sort(h5[f"nodes/{pop}/node_id"][:].astype(np.int64))
-    return ids
-
-
 def _same_file(a: Any, b: str) -> bool:
     try:
         return isinstance(a, str) and os.path.samefile(a, b)
@@ -426,11 +416,12 @@ def _same_file(a: Any, b: str) -> bool:
 
 
 def _check_against_config(path: str, config: Any, spikes: dict[str, Any]) -> list[Problem]:
-    from .nodesets import load_sim_config, resolve_node_set
+    from .nodesets import load_sim_config, open_network, population_node_ids, resolve_node_set
 
     try:
         conf = config if isinstance(config, dict) else load_sim_config(config)
-        network = _network_node_ids(conf)
+        source = open_network(conf)  # every nodes file read once, for all the checks below
+        network = population_node_ids(source)
     except Exception as err:  # noqa: BLE001 - report, don't crash, whatever is wrong
         return [Problem("error", None, "config", f"Cannot read the network of {config}: {err}")]
     run = conf.get("run") or {}
@@ -487,7 +478,7 @@ def _check_against_config(path: str, config: Any, spikes: dict[str, Any]) -> lis
         if not isinstance(inp, dict) or not _same_file(inp.get("input_file"), path):
             continue
         try:
-            ns = resolve_node_set(conf, inp.get("node_set"))
+            ns = resolve_node_set(source, inp.get("node_set"))
         except Exception as err:  # noqa: BLE001
             out.append(Problem("error", None, "config", f"Input '{name}': {err}"))
             continue
