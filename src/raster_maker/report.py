@@ -86,6 +86,9 @@ class PopulationData:
     profiles: np.ndarray | None = None
     profile_edges_ms: np.ndarray | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    _spike_order: tuple[np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def duration_ms(self) -> float:
@@ -105,8 +108,23 @@ class PopulationData:
     def select_group(self, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(units, node_ids, timestamps_ms)`` of the units of group ``g`` and their spikes."""
         units = self.units[self.group_index == g]
-        mask = np.isin(self.node_ids, units)
-        return units, self.node_ids[mask], self.timestamps_ms[mask]
+        order, bounds = self._group_order()
+        sel = order[bounds[g] : bounds[g + 1]]
+        return units, self.node_ids[sel], self.timestamps_ms[sel]
+
+    def _group_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes sorted by group (stably, so in file order within a group) and the
+        bounds of each group in that order; computed once, spikes of ids that are not
+        units are left out."""
+        if self._spike_order is None:
+            n_groups = self.group_keys.size
+            pos, ok = _unit_positions(self.node_ids, self.units)
+            spike_group = np.full(self.node_ids.size, n_groups, np.int64)
+            spike_group[ok] = self.group_index[pos[ok]]
+            order = np.argsort(spike_group, kind="stable")
+            bounds = np.searchsorted(spike_group[order], np.arange(n_groups + 1))
+            self._spike_order = (order, bounds)
+        return self._spike_order
 
 
 def _short_list(items: list[str], n: int = 20) -> str:
@@ -176,6 +194,14 @@ def load_population_data(path: str | os.PathLike, population: str | None = None)
 
 
 # -- pure statistics -------------------------------------------------------------------
+def _unit_positions(ids: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each of ``ids`` in the sorted ``units`` and whether it is one of them."""
+    pos = np.searchsorted(units, ids)
+    ok = pos < units.size
+    ok[ok] = units[pos[ok]] == ids[ok]
+    return pos, ok
+
+
 def unit_rates_hz(node_ids: np.ndarray, units: np.ndarray, duration_ms: float) -> np.ndarray:
     """Mean firing rate (Hz) of each of ``units`` (sorted) over ``duration_ms``.
 
@@ -183,9 +209,7 @@ def unit_rates_hz(node_ids: np.ndarray, units: np.ndarray, duration_ms: float) -
     """
     units = np.asarray(units, dtype=np.uint64)
     ids = np.asarray(node_ids, dtype=np.uint64)
-    pos = np.searchsorted(units, ids)
-    ok = pos < units.size
-    ok[ok] = units[pos[ok]] == ids[ok]
+    pos, ok = _unit_positions(ids, units)
     counts = np.bincount(pos[ok], minlength=units.size)
     return counts / (duration_ms / 1000.0)
 
@@ -258,9 +282,8 @@ def fano_factors(
     ids = np.asarray(node_ids, dtype=np.uint64)
     ts = np.asarray(timestamps_ms, dtype=np.float64)
     win = np.floor((ts - tstart_ms) / window_ms).astype(np.int64)
-    pos = np.searchsorted(units, ids)
-    ok = (win >= 0) & (win < n_win) & (pos < units.size)
-    ok[ok] = units[pos[ok]] == ids[ok]
+    pos, ok = _unit_positions(ids, units)
+    ok &= (win >= 0) & (win < n_win)
     counts = np.bincount(pos[ok] * n_win + win[ok], minlength=units.size * n_win)
     counts = counts.reshape(units.size, n_win)
     mean = counts.mean(axis=1)
