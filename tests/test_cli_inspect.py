@@ -11,7 +11,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from raster_maker.cli import main  # noqa: E402
+from raster_maker.cli import CLIError, main  # noqa: E402
+from raster_maker.cli.plot import _read_rates  # noqa: E402
 from raster_maker.generate import generate  # noqa: E402
 
 COMMANDS = ("inspect", "validate", "stats", "plot")
@@ -140,6 +141,10 @@ def test_plot_reference_rates(spikes, tmp_path):
     fig = tmp_path / "f.png"
     assert main(["plot", str(spikes), "--reference-rates", str(ref), "-o", str(fig)]) == 0
     assert fig.exists()
+    assert _read_rates(str(ref)).tolist() == [1.5, 2.0, 3.5, 8.0]
+    ref.write_text("1.5, fast\n")
+    with pytest.raises(CLIError, match="'--reference-rates'.*Allowed: a .npy array"):
+        _read_rates(str(ref))
 
 
 @pytest.mark.parametrize(

@@ -320,9 +320,7 @@ def test_filter_comparison_operators(network):
 def test_filter_spanning_populations_is_an_error(network):
     with pytest.raises(
         ValueError,
-        match=r"several populations: stim \(60 nodes\), "
-        r"inh_stim \(15 nodes\)|several populations: "
-        r"inh_stim \(15 nodes\), stim \(60 nodes\)",
+        match=r"several populations: inh_stim \(15 nodes\), stim \(60 nodes\)",  # sorted
     ):
         resolve_node_set(network["config"], {"model_type": "virtual"})
     with pytest.raises(ValueError, match="several populations: cortex .*inh_stim"):

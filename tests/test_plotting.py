@@ -20,6 +20,7 @@ from raster_maker.plotting import (  # noqa: E402
     plot_rate_distribution,
 )
 from raster_maker.report import spike_stats  # noqa: E402
+from raster_maker.sonata import read_metadata  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,9 @@ def test_panel_numbers_match_report(fg):
     assert d.trace_source == "profile"
     assert d.raster_times_ms.size == row["n_spikes"]
     assert d.group_n_units == row["n_units"]
-    assert np.unique(d.raster_node_ids).size <= row["n_units"]
+    meta = read_metadata(fg, d.population)
+    g = list(meta["group_keys"]).index("1")
+    assert np.isin(d.raster_node_ids, meta["node_ids"][meta["group_index"] == g]).all()
     assert d.psd_slope == pytest.approx(row["profile_psd_slope"], rel=1e-9)
     widths = np.diff(d.rate_edges_ms)
     assert np.sum(d.group_rate_hz * widths) / widths.sum() == pytest.approx(row["rate_hz"])

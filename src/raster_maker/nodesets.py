@@ -217,11 +217,8 @@ def load_sim_config(path) -> dict:
 def _config_from_dict(config: dict) -> dict:
     if "_config_path" in config:
         return config
-    if "config_path" in config:
-        conf = dict(_config_parser_class()().parse(dict(config)))
-        return _finish_config(conf, config.get("config_path"))
     conf = dict(_config_parser_class()().parse(dict(config)))
-    return _finish_config(conf, None)
+    return _finish_config(conf, config.get("config_path"))
 
 
 # --------------------------------------------------------------------------------------

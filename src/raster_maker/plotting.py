@@ -44,8 +44,6 @@ __all__ = [
     "plot_rate_distribution",
 ]
 
-PANELS = ("A", "B", "C", "D", "E")
-
 
 @dataclass
 class InputFigureData:

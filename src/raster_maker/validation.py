@@ -177,13 +177,14 @@ def _check_dataset(grp: h5py.Group, name: str, kinds: str, pop: str, out: list[P
             Problem("error", pop, "dtype", f"'{name}' has dtype {ds.dtype}. Allowed: {allowed}.")
         )
         return False
-    if _compression(ds):
+    compression = _compression(ds)
+    if compression:
         out.append(
             Problem(
                 "error",
                 pop,
                 "compression",
-                f"'{name}' is compressed ({_compression(ds)}): libsonata readers "
+                f"'{name}' is compressed ({compression}): libsonata readers "
                 "(Neurodamus, ...) built without that filter cannot read it. "
                 "Allowed: no compression.",
             )
