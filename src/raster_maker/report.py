@@ -151,8 +151,8 @@ def load_population_data(path: str | os.PathLike, population: str | None = None)
     KeyError
         If ``population`` is not in the file (the message lists those that are).
     """
-    pops = population_names(path)
     if population is None:
+        pops = population_names(path)
         if not pops:
             raise ValueError(f"No populations in '{path}': it has no /spikes group or it is empty.")
         population = pops[0]
@@ -500,17 +500,26 @@ def spike_stats(
     >>> df = spike_stats("inputs.h5")  # doctest: +SKIP
     >>> df[["population", "group", "rate_hz", "target_rate_hz"]]  # doctest: +SKIP
     """
+    return _stats_rows(
+        _load_all(path, populations),
+        bin_ms=bin_ms,
+        fano_window_ms=fano_window_ms,
+        rhythm_hz=rhythm_hz,
+        band_hz=band_hz,
+        groups=groups,
+    )
+
+
+def _load_all(path: str | os.PathLike, populations: list[str] | str | None) -> list[PopulationData]:
+    """Each population (default: all of the file) read once."""
     if isinstance(populations, str):
         populations = [populations]
+    return [load_population_data(path, p) for p in populations or population_names(path)]
+
+
+def _stats_rows(datas: list[PopulationData], *, groups: bool = True, **kw: Any) -> pd.DataFrame:
     rows = []
-    for pop in populations or population_names(path):
-        data = load_population_data(path, pop)
-        kw = {
-            "bin_ms": bin_ms,
-            "fano_window_ms": fano_window_ms,
-            "rhythm_hz": rhythm_hz,
-            "band_hz": band_hz,
-        }
+    for data in datas:
         rows.append(group_row(data, None, **kw))
         if groups and data.group_keys.size > 1:
             rows.extend(group_row(data, g, **kw) for g in range(data.group_keys.size))
@@ -532,16 +541,24 @@ def cross_correlations(
         Columns ``population_a``, ``population_b``, ``lag_ms`` (positive when b follows
         a) and ``peak_correlation``; one row per pair in file order.
     """
-    pops = populations or population_names(path)
-    data = {p: load_population_data(path, p) for p in pops}
+    return _cc_rows(_load_all(path, populations), bin_ms=bin_ms, max_lag_ms=max_lag_ms)
+
+
+def _cc_rows(datas: list[PopulationData], *, bin_ms: float, max_lag_ms: float) -> pd.DataFrame:
     rows = []
-    for a, b in combinations(pops, 2):
-        da, db = data[a], data[b]
+    for da, db in combinations(datas, 2):
         t0, t1 = min(da.tstart_ms, db.tstart_ms), max(da.tstop_ms, db.tstop_ms)
         lag, peak = cross_correlation_lag(
             da.timestamps_ms, db.timestamps_ms, t0, t1, bin_ms=bin_ms, max_lag_ms=max_lag_ms
         )
-        rows.append({"population_a": a, "population_b": b, "lag_ms": lag, "peak_correlation": peak})
+        rows.append(
+            {
+                "population_a": da.population,
+                "population_b": db.population,
+                "lag_ms": lag,
+                "peak_correlation": peak,
+            }
+        )
     return pd.DataFrame(
         rows, columns=["population_a", "population_b", "lag_ms", "peak_correlation"]
     )
@@ -569,9 +586,14 @@ def stats_report(path: str | os.PathLike, **kwargs: Any) -> dict[str, Any]:
         ``{"path": ..., "stats": [row, ...], "cross_correlations": [row, ...]}``.
     """
     max_lag_ms = kwargs.pop("max_lag_ms", 100.0)
-    pops = kwargs.pop("populations", None)
-    stats = spike_stats(path, pops, **kwargs)
-    cc = cross_correlations(path, pops, bin_ms=kwargs.get("bin_ms", 1.0), max_lag_ms=max_lag_ms)
+    datas = _load_all(path, kwargs.pop("populations", None))  # each population read once
+    kw = {"bin_ms": 1.0, "fano_window_ms": 100.0, "rhythm_hz": None, "band_hz": DEFAULT_BAND_HZ}
+    unknown = set(kwargs) - set(kw) - {"groups"}
+    if unknown:
+        raise TypeError(f"stats_report() got unexpected keyword arguments: {sorted(unknown)}")
+    kw.update(kwargs)
+    stats = _stats_rows(datas, **kw)
+    cc = _cc_rows(datas, bin_ms=kw["bin_ms"], max_lag_ms=max_lag_ms)
     return {"path": str(path), "stats": _records(stats), "cross_correlations": _records(cc)}
 
 
