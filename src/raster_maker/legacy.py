@@ -534,16 +534,12 @@ class _Buffered:
         self.dataset = dataset
         self.parts: list[np.ndarray] = []
         self.n_buffered = 0
-        self.nondecreasing = True
-        self.last: Any = None
+        self.order = sonata.Monotone()  # the same running check as the core writer
 
     def add(self, arr: np.ndarray) -> None:
         if arr.size == 0:
             return
-        if self.nondecreasing:  # same comparisons as sonata.sort_order_of, chunk by chunk
-            ok = bool(np.all(arr[1:] >= arr[:-1]))
-            self.nondecreasing = ok and (self.last is None or bool(arr[0] >= self.last))
-        self.last = arr[-1]
+        self.order.update(arr)
         self.parts.append(arr)
         self.n_buffered += arr.size
 
@@ -760,9 +756,7 @@ class SonataWriter(AtomicWriterMixin):
                         f"Population '{pop}' has {ids.size} node_ids but {ts.size} timestamps. "
                         f"Allowed: one node id per timestamp; '{self.path}' was not written."
                     )
-                sorting = (
-                    "by_time" if ts.nondecreasing else "by_id" if ids.nondecreasing else "none"
-                )
+                sorting = sonata.sorting_label(ts.order.ok, ids.order.ok)
                 sonata.write_sonata_spike_attrs(self.file, pop, sorting)
             self.file.close()
             commit_temporary(self._tmp, self.path, self.overwrite)

@@ -47,6 +47,8 @@ __all__ = [
     "sort_order_of",
     "read_provenance",
     "read_metadata",
+    "sorting_label",
+    "Monotone",
 ]
 
 logger = logging.getLogger("raster_maker")
@@ -81,36 +83,54 @@ def sort_order_of(node_ids: np.ndarray, timestamps: np.ndarray) -> str:
     ``by_time`` if timestamps never decrease, else ``by_id`` if node ids never
     decrease (times may be in any order within a node, as SONATA allows), else ``none``.
     """
-    if timestamps.size < 2 or np.all(timestamps[1:] >= timestamps[:-1]):
-        return "by_time"
-    if np.all(node_ids[1:] >= node_ids[:-1]):
-        return "by_id"
-    return "none"
+    return sorting_label(
+        bool(np.all(timestamps[1:] >= timestamps[:-1])), bool(np.all(node_ids[1:] >= node_ids[:-1]))
+    )
+
+
+def sorting_label(by_time: bool, by_id: bool) -> str:
+    """The strongest true label: ``by_time`` beats ``by_id`` beats ``none``."""
+    return "by_time" if by_time else "by_id" if by_id else "none"
+
+
+class Monotone:
+    """Tracks, chunk by chunk, whether a sequence appended so far never decreases."""
+
+    def __init__(self) -> None:
+        self.ok = True
+        self.last: Any = None
+
+    def update(self, arr: np.ndarray) -> None:
+        if arr.size == 0:
+            return
+        if self.ok:
+            within = bool(np.all(arr[1:] >= arr[:-1]))
+            self.ok = within and (self.last is None or bool(arr[0] >= self.last))
+        self.last = arr[-1]
 
 
 class _OrderTracker:
-    """Tracks, chunk by chunk, whether appended spikes are sorted by id or by time."""
+    """Tracks whether appended spikes are sorted by id or by time."""
 
     def __init__(self) -> None:
-        self.by_id = True
-        self.by_time = True
-        self.last_id: int | None = None
-        self.last_t: float | None = None
+        self.ids = Monotone()
+        self.times = Monotone()
 
     def update(self, node_ids: np.ndarray, times: np.ndarray) -> None:
-        if node_ids.size == 0:
-            return
-        if self.by_id:
-            ok = bool(np.all(node_ids[1:] >= node_ids[:-1]))
-            self.by_id = ok and (self.last_id is None or node_ids[0] >= self.last_id)
-        if self.by_time:
-            ok = bool(np.all(times[1:] >= times[:-1]))
-            self.by_time = ok and (self.last_t is None or times[0] >= self.last_t)
-        self.last_id, self.last_t = int(node_ids[-1]), float(times[-1])
+        self.ids.update(node_ids)
+        self.times.update(times)
+
+    @property
+    def by_id(self) -> bool:
+        return self.ids.ok
+
+    @property
+    def by_time(self) -> bool:
+        return self.times.ok
 
     @property
     def label(self) -> str:
-        return "by_time" if self.by_time else "by_id" if self.by_id else "none"
+        return sorting_label(self.times.ok, self.ids.ok)
 
 
 class _Population:
