@@ -116,8 +116,11 @@ def test_poisson_cv_and_fano_are_one(files):
 def test_profile_spectrum_is_one_over_f(files):
     df = spike_stats(files["fg"])
     slopes = df["profile_psd_slope"].iloc[1:]
-    # the original IIR pink filter: power ~ 1/f; Welch on 5 s gives about +-0.1
-    assert slopes.between(-1.3, -0.7).all(), slopes
+    # the original IIR pink filter: power ~ 1/f. Tolerance from the spread over 1000 seeds
+    # of this fixture (3000 group profiles of 5 s, Welch 2048 over 1-100 Hz): slopes
+    # -0.983 +/- 0.069 (sd; min -1.213, max -0.733, no heavier tails than a normal). For
+    # P=1e-6 over the 3 slopes (z ~ 5.1 each): 0.017 offset + 5.1 sd = 0.37, so +-0.4.
+    assert slopes.between(-1.4, -0.6).all(), slopes
     assert math.isnan(df["profile_psd_slope"].iloc[0])  # several profiles: per group only
 
 
@@ -127,7 +130,7 @@ def test_modulation_depth_at_recorded_rhythm(files):
     assert row["target_modulation_depth"] == 0.5
     # each quadrature sum of N spikes has sd <= sqrt(N/2): m has sd <= sqrt(2/N)
     sd = math.sqrt(2.0 / row["n_spikes"])
-    assert abs(row["modulation_depth"] - 0.5) < stats.norm.isf(P / 2) * sd * 1.5
+    assert abs(row["modulation_depth"] - 0.5) < stats.norm.isf(P / 2) * sd
     assert len(spike_stats(files["rh"])) == 1  # one group: no duplicate row
 
 
