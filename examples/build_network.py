@@ -17,7 +17,12 @@ Populations
     700 nodes of node type ``pop_name="dend"`` (basal) followed by 300 nodes of node type
     ``pop_name="apic"`` (apical).  Per-node attributes: ``group_id`` (functional group,
     groups of ``GROUP_SIZE`` consecutive nodes; dend groups come first, ids are unique over the
-    population) and ``distance`` (path distance of the synapse from the soma, um).
+    population) and ``distance`` (path distance of the synapse from the soma, um).  For
+    stimulus protocols built on assemblies (:mod:`raster_maker.assemblies`, after bmtool's
+    ``bmtool/stimulus``): ``pos_x``, ``pos_y`` (um, uniform in a ``POS_SIDE_UM`` square, the
+    columns bmtool's grid assembly reads) and ``pulse_group_id`` (``N_PULSE_GROUPS`` groups
+    of equal size, assigned at random).  These come from their own seeded generator, so
+    adding them left every other attribute and edge unchanged.
 ``prox_inh_stim`` (virtual)
     100 nodes, ``pop_name="prox_inh"`` (perisomatic inhibition).
 ``dist_inh_stim`` (virtual)
@@ -60,6 +65,8 @@ N_PROX_INH = 100
 N_DIST_INH = 200
 GROUP_SIZE = 50
 P_CONN = 0.8
+N_PULSE_GROUPS = 10
+POS_SIDE_UM = 1000.0
 
 # Per-simulator cell models and synaptic parameters.  Bionet's IntFire1 adds the weight
 # (times the synapse json's "sign") to its state m and fires when m > 1; NEST's
@@ -145,6 +152,18 @@ NODE_SETS = {
 }
 
 
+def _stimulus_attributes(n: int) -> dict[str, np.ndarray]:
+    """``pos_x``/``pos_y`` (um) and ``pulse_group_id`` of ``n`` exc_stim nodes.
+
+    Drawn from a generator of their own (not the one of ``distance`` or of the edges), so
+    these columns do not shift any other draw of the build.
+    """
+    rng = np.random.default_rng([SEED, 3])
+    pos = np.round(rng.uniform(0.0, POS_SIDE_UM, size=(2, n)), 1)
+    pulse_group_id = rng.permutation(np.arange(n) % N_PULSE_GROUPS)
+    return {"pos_x": pos[0], "pos_y": pos[1], "pulse_group_id": pulse_group_id}
+
+
 def _connect(source, target, p, rng):
     """Connection rule: one synapse with probability ``p`` (``rng`` is seeded)."""
     return 1 if rng.random() < p else None
@@ -168,6 +187,9 @@ def build(output_dir: Path, simulator: str = "bionet") -> list[NetworkBuilder]:
 
     exc = NetworkBuilder("exc_stim")
     n_dend_groups = N_DEND // GROUP_SIZE
+    stim_attrs = _stimulus_attributes(N_DEND + N_APIC)
+    dend_attrs = {k: v[:N_DEND] for k, v in stim_attrs.items()}
+    apic_attrs = {k: v[N_DEND:] for k, v in stim_attrs.items()}
     exc.add_nodes(
         N=N_DEND,
         node_type_id=200,
@@ -176,6 +198,7 @@ def build(output_dir: Path, simulator: str = "bionet") -> list[NetworkBuilder]:
         model_type="virtual",
         group_id=np.arange(N_DEND) // GROUP_SIZE,
         distance=np.round(rng.uniform(20.0, 300.0, N_DEND), 1),
+        **dend_attrs,
     )
     exc.add_nodes(
         N=N_APIC,
@@ -185,6 +208,7 @@ def build(output_dir: Path, simulator: str = "bionet") -> list[NetworkBuilder]:
         model_type="virtual",
         group_id=n_dend_groups + np.arange(N_APIC) // GROUP_SIZE,
         distance=np.round(rng.uniform(300.0, 1200.0, N_APIC), 1),
+        **apic_attrs,
     )
 
     prox = NetworkBuilder("prox_inh_stim")
