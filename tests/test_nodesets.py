@@ -395,3 +395,142 @@ def test_example_network_directories(folder, template):
     assert sorted(set(basal.attributes["group_id"])) == list(range(14))
     target = resolve_node_set(folder, "target")
     assert set(target.attributes["model_template"]) == {template}
+
+
+# --------------------------------------------------------------------------------------
+# 'connected_to': virtual nodes with edges into a population
+# --------------------------------------------------------------------------------------
+
+N_VSTIM = 12
+WIRED = {"cortex2": [0, 2, 4, 6, 8, 10], "other": [1, 2]}  # vstim ids with edges, by target
+
+
+@pytest.fixture(scope="module")
+def wired(tmp_path_factory):
+    """'vstim' (12 virtual nodes) -> 'cortex2' from even ids and -> 'other' from ids 1, 2;
+    'lonely' (virtual) has no edges; 'cortex2' -> 'cortex2' recurrent edges from node 0."""
+    from bmtk.builder import NetworkBuilder
+
+    base = tmp_path_factory.mktemp("wired")
+    net_dir = base / "network"
+    cortex = NetworkBuilder("cortex2")
+    cortex.add_nodes(N=3, node_type_id=100, pop_name="pyr", model_type="point_process")
+    other = NetworkBuilder("other")
+    other.add_nodes(N=2, node_type_id=150, pop_name="pv", model_type="point_process")
+    vstim = NetworkBuilder("vstim")
+    vstim.add_nodes(N=N_VSTIM, node_type_id=200, pop_name="exc", model_type="virtual")
+    lonely = NetworkBuilder("lonely")
+    lonely.add_nodes(N=4, node_type_id=300, pop_name="inh", model_type="virtual")
+
+    def rule(wired_ids):
+        return lambda source, target: 1 if source.node_id in wired_ids else None
+
+    vstim.add_edges(
+        source=vstim.nodes(), target=cortex.nodes(), connection_rule=rule(WIRED["cortex2"])
+    )
+    vstim.add_edges(
+        source=vstim.nodes(), target=other.nodes(), connection_rule=rule(WIRED["other"])
+    )
+    cortex.add_edges(source=cortex.nodes(), target=cortex.nodes(), connection_rule=rule([0]))
+    names = ("cortex2", "other", "vstim", "lonely")
+    for net in (cortex, other, vstim, lonely):
+        net.build()
+        net.save(output_dir=str(net_dir))
+    config = {
+        "manifest": {"$NETWORK_DIR": "${configdir}/network"},
+        "node_sets": {"driving": {"population": "vstim", "connected_to": "cortex2"}},
+        "networks": {
+            "nodes": [
+                {
+                    "nodes_file": f"$NETWORK_DIR/{name}_nodes.h5",
+                    "node_types_file": f"$NETWORK_DIR/{name}_node_types.csv",
+                }
+                for name in names
+            ],
+            "edges": [
+                {
+                    "edges_file": str(path),
+                    "edge_types_file": str(path).replace("_edges.h5", "_edge_types.csv"),
+                }
+                for path in sorted(net_dir.glob("*_edges.h5"))
+            ],
+        },
+    }
+    config_path = base / "config.json"
+    config_path.write_text(json.dumps(config))
+    return {"net_dir": net_dir, "config": config_path}
+
+
+@pytest.mark.parametrize("kind", ["config", "directory"])
+def test_connected_to_keeps_sources_with_edges(wired, kind):
+    source = wired["config"] if kind == "config" else wired["net_dir"]
+    ns = resolve_node_set(source, {"population": "vstim", "connected_to": "cortex2"})
+    assert ns.population == "vstim"
+    assert ns.node_ids.tolist() == WIRED["cortex2"]
+    assert ns.attributes.index.tolist() == WIRED["cortex2"]
+    other = resolve_node_set(source, {"population": "vstim", "connected_to": "other"})
+    assert other.node_ids.tolist() == WIRED["other"]
+    both = resolve_node_set(source, {"population": "vstim", "connected_to": ["cortex2", "other"]})
+    assert both.node_ids.tolist() == sorted(set(WIRED["cortex2"]) | set(WIRED["other"]))
+    # combines with attribute filters and node ids
+    picked = resolve_node_set(
+        source, {"population": "vstim", "connected_to": "cortex2", "node_id": [1, 2, 3, 4]}
+    )
+    assert picked.node_ids.tolist() == [2, 4]
+    # recurrent edges: the target population is its own source
+    recurrent = resolve_node_set(source, {"population": "cortex2", "connected_to": "cortex2"})
+    assert recurrent.node_ids.tolist() == [0]
+
+
+def test_connected_to_in_a_named_node_set(wired):
+    assert resolve_node_set(wired["config"], "driving").node_ids.tolist() == WIRED["cortex2"]
+
+
+def test_connected_to_without_population_key_finds_the_only_source(wired):
+    ns = resolve_node_set(wired["net_dir"], {"connected_to": "other"})
+    assert (ns.population, ns.node_ids.tolist()) == ("vstim", WIRED["other"])
+
+
+def test_connected_to_population_without_edges(wired):
+    with pytest.raises(
+        ValueError, match="no edges from population 'lonely' to population 'cortex2'"
+    ):
+        resolve_node_set(wired["net_dir"], {"population": "lonely", "connected_to": "cortex2"})
+    with pytest.raises(ValueError, match="edges into 'other' come from: 'vstim'"):
+        resolve_node_set(wired["config"], {"population": "lonely", "connected_to": "other"})
+
+
+def test_connected_to_unknown_population(wired):
+    with pytest.raises(
+        NodeSetError,
+        match=r"'cortex' is not a population.*node populations: "
+        r"cortex2, lonely, other, vstim; targets of edges: cortex2, other",
+    ):
+        resolve_node_set(wired["net_dir"], {"population": "vstim", "connected_to": "cortex"})
+
+
+def test_connected_to_bad_type(wired):
+    with pytest.raises(TypeError, match="'connected_to' must be a population name"):
+        resolve_node_set(wired["net_dir"], {"population": "vstim", "connected_to": 3})
+
+
+def test_connected_to_needs_edge_files(wired):
+    nodes_file = wired["net_dir"] / "vstim_nodes.h5"
+    with pytest.raises(ValueError, match="needs the network's edge files"):
+        resolve_node_set(nodes_file, {"population": "vstim", "connected_to": "cortex2"})
+
+
+def test_connected_to_on_the_example_network():
+    import h5py
+
+    folder = REPO / "network"
+    if not (folder / "node_sets.json").exists():
+        pytest.skip("example network not built")
+    for pop in ("exc_stim", "prox_inh_stim", "dist_inh_stim"):
+        with h5py.File(folder / f"{pop}_target_edges.h5", "r") as fh:
+            expected = np.unique(fh["edges"][f"{pop}_to_target"]["source_node_id"][()])
+        ns = resolve_node_set(folder, {"population": pop, "connected_to": "target"})
+        assert ns.node_ids.tolist() == expected.tolist()
+        assert 0 < len(ns) <= len(resolve_node_set(folder, pop))
+    with pytest.raises(ValueError, match="no edges from population 'exc_stim'"):
+        resolve_node_set(folder, {"population": "exc_stim", "connected_to": "dist_inh_stim"})

@@ -15,6 +15,13 @@ A node set can be given as
   match), ``node_id`` lists and ``population`` (a name or a list of names);
 * a list of any of the above (union; all parts must lie in the same population).
 
+A dict filter may also hold ``"connected_to": "<population>"`` (or a list of populations):
+it keeps the nodes that are the source of at least one edge whose target population is
+(one of) the given one(s), e.g. ``{"population": "exc_stim", "connected_to": "target"}``
+keeps the virtual nodes that drive the modelled population.  The edges are read (with h5py)
+from the SONATA edge files of the network: the config's ``networks.edges`` entries, or the
+``*_edges.h5`` files of a network directory.
+
 Input node sets must select nodes of exactly one population: a filter matching nodes in
 several populations is an error that lists the populations it matches.
 """
@@ -233,6 +240,9 @@ class _Source:
         self.node_sets: dict = {}
         self.files: list[tuple[str, str | None]] = []  # (nodes_file, node_types_file)
         self._cache: dict[str, pd.DataFrame] = {}
+        self.edge_files: list[str] | None = None  # None: the source names no edge files
+        self._edge_pops: list[_EdgePopulation] | None = None
+        self._connected: dict[tuple[str, str], np.ndarray] = {}
         if isinstance(source, _Source):
             self.__dict__.update(source.__dict__)
             return
@@ -266,6 +276,11 @@ class _Source:
         networks = conf.get("networks") or {}
         for entry in networks.get("nodes", []) or []:
             self.files.append((entry["nodes_file"], entry.get("node_types_file")))
+        self.edge_files = [
+            entry["edges_file"]
+            for entry in networks.get("edges", []) or []
+            if isinstance(entry, dict) and "edges_file" in entry
+        ]
         if not self.files:
             raise ValueError(f"{self.label} defines no node files (networks.nodes is empty)")
         self.populations = self._list_populations()
@@ -275,6 +290,8 @@ class _Source:
         if not nodes:
             raise ValueError(f"no *_nodes.h5 files in directory {path}")
         self.files = [(str(p), _guess_types_file(p)) for p in nodes]
+        edges = sorted(path.glob("*_edges.h5")) + sorted(path.glob("*_edges.hdf5"))
+        self.edge_files = [str(p) for p in edges]
         ns_file = path / "node_sets.json"
         if ns_file.is_file():
             with open(ns_file) as fh:
@@ -309,6 +326,31 @@ class _Source:
             nodes_file, types_file = self.populations[population]
             self._cache[population] = _read_population(nodes_file, types_file, population)
         return self._cache[population]
+
+    def edge_populations(self) -> list[_EdgePopulation]:
+        if self._edge_pops is None:
+            if self.edge_files is None:
+                raise ValueError(
+                    f"'connected_to' needs the network's edge files, but {self.label} is a "
+                    "nodes file; give a config json or a network directory instead"
+                )
+            self._edge_pops = [
+                ep for path in self.edge_files for ep in _list_edge_populations(path)
+            ]
+        return self._edge_pops
+
+    def connected_sources(self, source_pop: str, target_pop: str) -> np.ndarray | None:
+        """Sorted unique ids of `source_pop` nodes with an edge into `target_pop`, or None
+        if no edge population goes from `source_pop` to `target_pop`."""
+        key = (source_pop, target_pop)
+        if key not in self._connected:
+            parts = [
+                _unique_source_ids(ep)
+                for ep in self.edge_populations()
+                if ep.source == source_pop and ep.target == target_pop
+            ]
+            self._connected[key] = np.unique(np.concatenate(parts)) if parts else None
+        return self._connected[key]
 
 
 def _guess_types_file(nodes_file: Path) -> str | None:
@@ -412,6 +454,102 @@ def _read_population(nodes_file: str, types_file: str | None, population: str) -
     if df.index.has_duplicates:
         raise ValueError(f"population {population!r} in {nodes_file} has duplicate node ids")
     return df
+
+
+# --------------------------------------------------------------------------------------
+# reading edges (for the 'connected_to' filter)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _EdgePopulation:
+    path: str
+    name: str
+    source: str
+    target: str
+
+
+def _node_population_attr(ds: h5py.Dataset, path: str, name: str) -> str:
+    value = ds.attrs.get("node_population")
+    if value is None:
+        raise ValueError(
+            f"edge population {name!r} in {path}: {ds.name} has no 'node_population' "
+            "attribute (required by SONATA), so its node population is unknown"
+        )
+    if isinstance(value, np.ndarray):
+        value = value.reshape(-1)[0]
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _list_edge_populations(path: str) -> list[_EdgePopulation]:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"edges file {path} not found")
+    out = []
+    with h5py.File(path, "r") as fh:
+        edges = fh.get("edges")
+        for name, grp in edges.items() if isinstance(edges, h5py.Group) else ():
+            if not isinstance(grp, h5py.Group) or "source_node_id" not in grp:
+                continue
+            source = _node_population_attr(grp["source_node_id"], path, name)
+            target = _node_population_attr(grp["target_node_id"], path, name)
+            out.append(_EdgePopulation(path, name, source, target))
+    return out
+
+
+_EDGE_CHUNK = 1 << 22
+
+
+def _unique_source_ids(ep: _EdgePopulation) -> np.ndarray:
+    """Unique source node ids of one edge population, read in chunks."""
+    with h5py.File(ep.path, "r") as fh:
+        ds = fh["edges"][ep.name]["source_node_id"]
+        parts = [
+            np.unique(ds[start : start + _EDGE_CHUNK])
+            for start in range(0, ds.shape[0], _EDGE_CHUNK)
+        ]
+    if not parts:
+        return np.empty(0, dtype=np.uint64)
+    return np.unique(np.concatenate(parts)).astype(np.uint64)
+
+
+def _connected_mask(src: _Source, pop: str, df: pd.DataFrame, targets: list[str]):
+    """Mask of `pop`'s nodes with an edge into one of `targets`, or None if no edge
+    population goes from `pop` to any of them."""
+    ids = [src.connected_sources(pop, target) for target in targets]
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return None
+    return df.index.isin(np.concatenate(ids))
+
+
+def _connected_targets(src: _Source, value, name: str) -> list[str]:
+    targets = _as_list(value)
+    if not targets or not all(isinstance(t, str) for t in targets):
+        raise TypeError(
+            f"Node set {name}: 'connected_to' must be a population name or a list of "
+            f"names, not {value!r}"
+        )
+    edge_targets = {ep.target for ep in src.edge_populations()}
+    unknown = [t for t in targets if t not in src.populations and t not in edge_targets]
+    if unknown:
+        raise NodeSetError(
+            f"Node set {name}: invalid value for 'connected_to': "
+            f"{', '.join(map(repr, unknown))} is not a population of {src.label}; "
+            f"node populations: {', '.join(sorted(src.populations)) or '(none)'}; targets "
+            f"of edges: {', '.join(sorted(edge_targets)) or '(none)'}"
+        )
+    return targets
+
+
+def _no_edges_detail(src: _Source, pops: list[str], targets: list[str]) -> str:
+    files = ", ".join(src.edge_files or []) or "(none)"
+    froms = sorted({ep.source for ep in src.edge_populations() if ep.target in targets})
+    into = ", ".join(map(repr, targets))
+    return (
+        f"no edges from population {', '.join(map(repr, pops))} to population {into} "
+        f"(edges into {into} come from: {', '.join(map(repr, froms)) or 'no population'}; "
+        f"edge files: {files})"
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -619,15 +757,24 @@ def _resolve_filter(src: _Source, filt: dict, name: str) -> NodeSet:
                 f"in {src.label}; " + src.available()
             )
     node_id_filter = filt.pop("node_id", filt.pop("node_ids", None))
+    connected_to = filt.pop("connected_to", None)
+    targets = None if connected_to is None else _connected_targets(src, connected_to, name)
 
     matches: dict[str, np.ndarray] = {}
     missing_attrs: dict[str, list[str]] = {}
+    no_edges: list[str] = []
     for pop in candidates:
         df = src.population_frame(pop)
         mask = np.ones(len(df), dtype=bool)
         if node_id_filter is not None:
             ids = np.asarray(_as_list(node_id_filter), dtype=np.int64)
             mask &= df.index.isin(ids.astype(np.uint64))
+        if targets is not None:
+            connected = _connected_mask(src, pop, df, targets)
+            if connected is None:
+                no_edges.append(pop)
+                continue
+            mask &= connected
         for key, value in filt.items():
             if key not in df.columns:
                 missing_attrs.setdefault(pop, []).append(key)
@@ -644,6 +791,8 @@ def _resolve_filter(src: _Source, filt: dict, name: str) -> NodeSet:
                 f"population {pop!r} has no attribute {', '.join(map(repr, keys))}"
                 for pop, keys in sorted(missing_attrs.items())
             )
+        if no_edges:
+            detail += "; " + _no_edges_detail(src, no_edges, targets)
         raise ValueError(
             f"Node set {name} selects no nodes in {src.label} (searched "
             f"populations: {', '.join(candidates)}){detail}"
