@@ -3,7 +3,9 @@
 A rate distribution maps uniforms to rates, so unit ``i``'s rate is a pure function of
 ``(seed, population, node id)``: it does not depend on which other units are drawn.
 Any frozen :mod:`scipy.stats` distribution works (through its ``ppf``); two presets
-reproduce the original study's choices.
+reproduce the original study's choices, two more (``lognormal``, ``normal``) take the
+mean and sd of the rate as bmtool / BMTK users give them, and :class:`ByAttribute`
+picks each node's distribution by one of its node attributes (e.g. ``pop_name``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,22 @@ import numbers
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from ._check import check_number, check_option, check_rates
 from .streams import node_keys, uniform
 
-__all__ = ["RateDistribution", "levy_exp", "truncated_normal", "constant", "as_rate_distribution"]
+__all__ = [
+    "RateDistribution",
+    "ByAttribute",
+    "levy_exp",
+    "truncated_normal",
+    "lognormal",
+    "normal",
+    "constant",
+    "as_rate_distribution",
+]
 
 
 class RateDistribution:
@@ -56,15 +68,50 @@ class RateDistribution:
         return check_rates(f"rates drawn from {self.name}", x)
 
     def draw(
-        self, seed: int, population: str, node_ids: np.ndarray, purpose: str = "rate"
+        self,
+        seed: int,
+        population: str,
+        node_ids: np.ndarray,
+        purpose: str = "rate",
+        attributes: pd.DataFrame | None = None,
     ) -> np.ndarray:
         """Rates (Hz) of the given nodes: a pure function of (seed, population, purpose, node id).
 
         Input models pass a ``purpose`` holding their name, so two models never share a stream.
+
+        Parameters
+        ----------
+        seed : int
+            Base seed.
+        population : str
+            Population name.
+        node_ids : array-like of int
+            Node ids (>= 0).
+        purpose : str
+            Stream label.
+        attributes : pandas.DataFrame, optional
+            Node attributes indexed by node id. Only :class:`ByAttribute` uses them; other
+            distributions ignore them.
+
+        Returns
+        -------
+        ndarray of float64
+            One rate (Hz) per node id, in the order given.
         """
         keys = node_keys(seed, population, purpose, node_ids)
         zeros = np.zeros(keys.size, np.uint64)
-        return self.from_uniforms(uniform(keys, zeros), uniform(keys, zeros + 1))
+        u1, u2 = uniform(keys, zeros), uniform(keys, zeros + 1)
+        return self._node_rates(np.asarray(node_ids), u1, u2, attributes)
+
+    def _node_rates(
+        self,
+        node_ids: np.ndarray,
+        u1: np.ndarray,
+        u2: np.ndarray,
+        attributes: pd.DataFrame | None,
+    ) -> np.ndarray:
+        """Rates from each node's uniforms; ids and attributes serve :class:`ByAttribute`."""
+        return self.from_uniforms(u1, u2)
 
     def params(self) -> dict[str, Any]:
         args = getattr(self.dist, "args", ())
@@ -187,24 +234,238 @@ def truncated_normal(
     return rd
 
 
+class _Preset(RateDistribution):
+    """A scipy distribution sampled by inverse transform, recording its preset's parameters."""
+
+    def __init__(self, dist: Any, name: str, params: dict[str, Any]) -> None:
+        super().__init__(dist, name=name)
+        self._params = params
+
+    def params(self) -> dict[str, Any]:
+        return {"name": self.name, **self._params}
+
+
+class _ClippedNormal(_Preset):
+    """``max(0, X)`` with ``X`` normal: the rates a negative draw would give are 0 Hz."""
+
+    def from_uniforms(self, u1, u2):
+        x = self.dist.ppf(np.minimum(u1, 1.0 - 2.0**-53))
+        return self._finish(np.maximum(x, 0.0))
+
+
+def lognormal(mean_hz: float, sd_hz: float) -> RateDistribution:
+    """Log-normal rates whose own mean and sd are ``mean_hz`` and ``sd_hz``.
+
+    The parameterisation of bmtool / BMTK network scripts: the log of the rate is normal
+    with ``sigma**2 = ln(1 + sd_hz**2 / mean_hz**2)`` and ``mu = ln(mean_hz) - sigma**2 / 2``.
+    Sampled by inverse transform from each unit's own stream.
+
+    Parameters
+    ----------
+    mean_hz : float
+        Mean rate (Hz), > 0.
+    sd_hz : float
+        Standard deviation of the rate (Hz), > 0.
+
+    Returns
+    -------
+    RateDistribution
+        Its ``params()`` records ``mean_hz``, ``sd_hz``, ``mu`` and ``sigma``.
+
+    Examples
+    --------
+    >>> rates = lognormal(1.9, 1.3).draw(seed=1, population="shell", node_ids=np.arange(3))
+    """
+    mean = check_number("mean_hz", mean_hz, min_value=0.0, strict_min=True, units="Hz")
+    sd = check_number("sd_hz", sd_hz, min_value=0.0, strict_min=True, units="Hz")
+    sigma2 = np.log1p((sd / mean) ** 2)
+    mu = float(np.log(mean) - sigma2 / 2.0)
+    sigma = float(np.sqrt(sigma2))
+    dist = stats.lognorm(sigma, scale=np.exp(mu))
+    return _Preset(dist, "lognormal", {"mean_hz": mean, "sd_hz": sd, "mu": mu, "sigma": sigma})
+
+
+def normal(mean_hz: float, sd_hz: float) -> RateDistribution:
+    """Normal rates clipped at zero: ``max(0, X)``, ``X ~ normal(mean_hz, sd_hz)``, as bmtool.
+
+    A fraction ``Phi(-mean_hz / sd_hz)`` of the units gets 0 Hz. (For a normal truncated to
+    a range, redrawn rather than clipped, use :func:`truncated_normal`.)
+
+    Parameters
+    ----------
+    mean_hz : float
+        Mean of ``X`` (Hz).
+    sd_hz : float
+        Standard deviation of ``X`` (Hz), > 0.
+
+    Returns
+    -------
+    RateDistribution
+        Its ``params()`` records ``mean_hz`` and ``sd_hz`` (of ``X``, before clipping).
+    """
+    mean = check_number("mean_hz", mean_hz, units="Hz")
+    sd = check_number("sd_hz", sd_hz, min_value=0.0, strict_min=True, units="Hz")
+    return _ClippedNormal(stats.norm(mean, sd), "normal", {"mean_hz": mean, "sd_hz": sd})
+
+
 PRESETS = {
     "levy_exp": levy_exp,
     "truncated_normal": truncated_normal,
     "constant": constant,
+    "lognormal": lognormal,
+    "normal": normal,
 }
+
+
+def _few(items: list[Any], k: int = 5) -> str:
+    shown = ", ".join(repr(x) for x in items[:k])
+    return shown + (f", ... ({len(items)} in all)" if len(items) > k else "")
+
+
+def _as_label(x: Any) -> str:
+    return x.decode("utf-8") if isinstance(x, bytes) else str(x)
+
+
+class ByAttribute(RateDistribution):
+    """Per-node rates whose distribution depends on a node attribute (e.g. ``pop_name``).
+
+    Every node draws from its own stream with the distribution given for its attribute
+    value, so its rate is the same whichever other nodes are drawn with it.
+
+    Parameters
+    ----------
+    by : str
+        Node attribute (a column of the ``attributes`` passed to :meth:`draw`).
+    values : dict
+        Attribute value -> rate spec (anything :func:`as_rate_distribution` takes). Keys
+        are compared as strings (``str(value)``; bytes decoded as UTF-8), as JSON keys are
+        strings: the attribute value ``1`` matches the key ``"1"``.
+    default : optional
+        Rate spec for values without an entry; without it such a value is an error.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``by`` is not a non-empty string, ``values`` is not a dict, two keys are the
+        same string, or a spec is invalid (the message names the value).
+
+    Examples
+    --------
+    >>> rates = as_rate_distribution(
+    ...     {
+    ...         "by": "pop_name",
+    ...         "values": {"CP": {"preset": "lognormal", "mean_hz": 1.9, "sd_hz": 1.3}, "FSI": 7.5},
+    ...         "default": 2.0,
+    ...     }
+    ... )
+    """
+
+    def __init__(self, by: str, values: dict[Any, Any], default: Any = None) -> None:
+        if not isinstance(by, str) or not by:
+            raise TypeError(f"'by' must be a non-empty attribute name, got {by!r}.")
+        if not isinstance(values, dict):
+            raise TypeError(
+                f"'values' must be a dict of attribute value -> rate spec, got "
+                f"{type(values).__name__}."
+            )
+        self.by = by
+        self.specs: dict[str, RateDistribution] = {}
+        for key, spec in values.items():
+            label = _as_label(key)
+            if label in self.specs:
+                raise ValueError(
+                    f"Invalid 'values' for '{by}': keys {label!r} given twice (as strings). "
+                    "Allowed: one entry per attribute value."
+                )
+            self.specs[label] = _nested(spec, f"rates for {by}={label!r}")
+        self.default = None if default is None else _nested(default, f"default rates for {by}")
+        self.name = "by_attribute"
+        self.transform = None
+
+    def from_uniforms(self, u1, u2):
+        raise TypeError(
+            f"Rates by attribute '{self.by}' need the nodes' attributes: call "
+            "draw(..., attributes=<DataFrame indexed by node id>)."
+        )
+
+    def _labels(self, node_ids: np.ndarray, attributes: pd.DataFrame | None) -> np.ndarray:
+        """The attribute value of each node, as a string."""
+        if attributes is None or self.by not in attributes.columns:
+            have = [] if attributes is None else [str(c) for c in attributes.columns]
+            raise KeyError(
+                f"Cannot draw rates by '{self.by}': no such node attribute; "
+                f"attributes: {', '.join(have) or 'none given'}."
+            )
+        pos = attributes.index.get_indexer(np.asarray(node_ids).astype(np.int64))
+        if np.any(pos < 0):
+            absent = np.asarray(node_ids)[pos < 0].tolist()
+            raise KeyError(
+                f"Cannot draw rates by '{self.by}': node id(s) {_few(absent)} not in the "
+                "attributes' index."
+            )
+        codes, uniques = pd.factorize(attributes[self.by].to_numpy()[pos], use_na_sentinel=False)
+        return np.array([_as_label(x) for x in uniques], dtype=object)[codes]
+
+    def _node_rates(self, node_ids, u1, u2, attributes):
+        labels = self._labels(node_ids, attributes)
+        uniq, which = np.unique(labels.astype(str), return_inverse=True)
+        missing = [str(x) for x in uniq if x not in self.specs]
+        if missing and self.default is None:
+            raise ValueError(
+                f"Invalid value(s) of node attribute '{self.by}': {_few(missing)} have no "
+                f"rates. Allowed: {_few(list(self.specs))}; or give a 'default'."
+            )
+        out = np.empty(labels.size, dtype=np.float64)
+        for j, label in enumerate(uniq):
+            sel = which == j
+            dist = self.specs.get(str(label), self.default)
+            out[sel] = dist._node_rates(node_ids[sel], u1[sel], u2[sel], attributes)
+        return out
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "name": "by_attribute",
+            "by": self.by,
+            "values": {k: d.params() for k, d in self.specs.items()},
+            "default": None if self.default is None else self.default.params(),
+        }
+
+
+def _nested(spec: Any, where: str) -> RateDistribution:
+    """``as_rate_distribution(spec)``, with errors saying where the spec sits."""
+    try:
+        return as_rate_distribution(spec)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{where}: {err}") from err
+
+
+def _by_attribute(spec: dict[str, Any]) -> ByAttribute:
+    allowed = ("by", "values", "default")
+    unknown = [k for k in spec if k not in allowed]
+    if unknown or "values" not in spec:
+        raise ValueError(
+            f"Invalid rates-by-attribute spec with keys {_few(list(spec))}. Allowed: 'by', "
+            "'values' (required) and 'default'."
+        )
+    return ByAttribute(spec["by"], spec["values"], spec.get("default"))
 
 
 def as_rate_distribution(spec: Any) -> RateDistribution:
     """Turn a number, a preset spec, a frozen scipy distribution or a RateDistribution into one.
 
     Accepted: ``10`` (Hz, every unit), ``{"preset": "levy_exp", ...kwargs}``,
-    ``{"preset": "truncated_normal", "mean_hz": 16.9, "sd_hz": 14.3}``, a frozen
-    ``scipy.stats`` distribution, or a :class:`RateDistribution`.
+    ``{"preset": "truncated_normal", "mean_hz": 16.9, "sd_hz": 14.3}``,
+    ``{"preset": "lognormal", "mean_hz": 1.9, "sd_hz": 1.3}``, a frozen ``scipy.stats``
+    distribution, a :class:`RateDistribution`, or rates by node attribute:
+    ``{"by": "pop_name", "values": {"CP": <spec>, "FSI": 7.5}, "default": <spec>}``
+    (a :class:`ByAttribute`; ``"default"`` optional, nested specs of any accepted kind).
     """
     if isinstance(spec, RateDistribution):
         return spec
     if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
         return constant(spec)
+    if isinstance(spec, dict) and "by" in spec:
+        return _by_attribute(spec)
     if isinstance(spec, dict):
         spec = dict(spec)
         name = spec.pop("preset", None)
@@ -214,5 +475,6 @@ def as_rate_distribution(spec: Any) -> RateDistribution:
         return RateDistribution(spec)
     raise TypeError(
         f"Invalid rates {spec!r}. Allowed: a rate in Hz, a preset dict "
-        f"({', '.join(PRESETS)}), a frozen scipy.stats distribution or a RateDistribution."
+        f"({', '.join(PRESETS)}), a frozen scipy.stats distribution, a RateDistribution "
+        "or a {'by': <attribute>, 'values': {...}} dict."
     )
