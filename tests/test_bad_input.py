@@ -141,7 +141,7 @@ MATRIX = [
         "unknown generator",
         lambda t: _gen("pink_noise"),
         KeyError,
-        r"Unknown generator 'pink_noise'\. Available: functional_groups, poisson",
+        r"Unknown generator 'pink_noise'\. Available: functional_groups, .*poisson",
     ),
     (
         "unknown generator parameter",

@@ -12,11 +12,11 @@ from scipy import stats
 
 import raster_maker as rm
 from raster_maker import registry
-from raster_maker.models import Block, InputModel
+from raster_maker.models import Block, RateModel
 
 
 @dataclass
-class Burst(InputModel):
+class Burst(RateModel):
     """A third-party model: every unit fires at 50 Hz for the whole window."""
 
     name: ClassVar[str] = "burst"

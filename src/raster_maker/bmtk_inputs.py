@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ._mpi import world
-from .generate import generate, iter_spikes, make_model, provenance
+from .generate import generate, iter_spikes, make_model, provenance, trial_path
 from .models import Units
 from .sonata import read_provenance
 
@@ -75,6 +75,8 @@ RESERVED_KEYS = frozenset(
         "params",
         "config",
         "trial",
+        "trials",
+        "redraw_rates",
         "file_type",
     }
 )
@@ -96,15 +98,29 @@ class InputRequest:
     input_file: Path | None
     overwrite: bool = False
     entry: dict[str, Any] = field(default_factory=dict)
+    trial: int = 0
+    trials: int | None = None
+    redraw_rates: bool = False
 
     def model(self):
         return make_model(self.generator, self.params)
 
-    def expected_provenance(self, seed: int) -> dict[str, Any]:
+    def trial_indices(self) -> list[int]:
+        """The trials this entry makes: all of ``trials``, or just ``trial``."""
+        return list(range(self.trials)) if self.trials else [self.trial]
+
+    def file_for(self, trial: int) -> Path | None:
+        """The file of one trial (the entry's ``input_file`` itself without ``trials``)."""
+        if self.input_file is None or not self.trials:
+            return self.input_file
+        return trial_path(self.input_file, trial)
+
+    def expected_provenance(self, seed: int, trial: int | None = None) -> dict[str, Any]:
         """What a file made for this request records (normalised through JSON)."""
         model = self.model()
         units = Units(self.population, self.node_ids, self.attributes)
-        prov = provenance(model, units, self.tstart_ms, self.tstop_ms, seed)
+        trial = self.trial if trial is None else trial
+        prov = provenance(model, units, self.tstart_ms, self.tstop_ms, seed, trial)
         prov = {k.removeprefix("raster_maker_"): v for k, v in prov.items()}
         prov["seed"] = int(seed)
         return json.loads(json.dumps(prov, sort_keys=True, default=str))
@@ -164,6 +180,20 @@ def input_request(
             "Allowed: a 'tstart' > 0 in the entry, or another process."
         )
     seed = entry.get("seed")
+    trials = entry.get("trials")
+    if trials is not None:
+        from ._check import check_int
+
+        trials = check_int(f"inputs.{name}.trials", trials, min_value=1)
+    trial = entry.get("trial", 0)
+    if (
+        not isinstance(trial, int)
+        or isinstance(trial, bool)
+        or trial < 0
+        or (trials and trial >= trials)
+    ):
+        allowed = f"0 .. {trials - 1}" if trials else "an integer >= 0"
+        raise ValueError(f"Invalid value for 'inputs.{name}.trial': {trial!r}. Allowed: {allowed}.")
     return InputRequest(
         name=name,
         generator=generator,
@@ -177,6 +207,9 @@ def input_request(
         input_file=input_file,
         overwrite=bool(entry.get("overwrite", False)),
         entry=dict(entry),
+        trial=trial,
+        trials=trials,
+        redraw_rates=bool(entry.get("redraw_rates", False)),
     )
 
 
@@ -197,7 +230,11 @@ def _resolve_follow(config: dict, name: str, params: dict, make: bool = True) ->
     extra = {k: v for k, v in follow.items() if k != "input"}
     if entry.get("module") == MODULE_NAME:  # follow the other input's file
         req = input_request(config, other, entry, make_followed=make)
-        path = ensure_input_file(config, other, entry, request=req) if make else req.input_file
+        path = (
+            ensure_input_file(config, other, entry, request=req)
+            if make
+            else req.file_for(req.trial)
+        )
         params["follow"] = {
             "spikes_file": str(path),
             "population": req.population,
@@ -214,8 +251,10 @@ def _resolve_follow(config: dict, name: str, params: dict, make: bool = True) ->
     return params
 
 
-def _matching_file(req: InputRequest) -> bool:
-    path = req.input_file
+def _matching_file(req: InputRequest, trial: int | None = None) -> bool:
+    """Whether the file of ``trial`` (default: the entry's trial) can be reused."""
+    trial = req.trial if trial is None else trial
+    path = req.file_for(trial)
     if path is None or not path.exists():
         return False
     try:
@@ -226,7 +265,8 @@ def _matching_file(req: InputRequest) -> bool:
     if not have:
         return False
     seed = req.seed if req.seed is not None else have.get("seed")
-    want = req.expected_provenance(int(seed))
+    want = req.expected_provenance(int(seed), trial)
+    have = {k: v for k, v in have.items() if k != "derived"}  # solved values, not inputs
     got = json.loads(json.dumps(have, sort_keys=True, default=str))
     return want == got
 
@@ -273,8 +313,14 @@ def _ensure(
 ) -> Path:
     if req is None:
         req = input_request(config, name, entry)
-    path = req.input_file
-    if not force and _matching_file(req):
+    for k in req.trial_indices():
+        _ensure_trial(name, req, k, force)
+    return req.file_for(req.trial)
+
+
+def _ensure_trial(name: str, req: InputRequest, trial: int, force: bool) -> Path:
+    path = req.file_for(trial)
+    if not force and _matching_file(req, trial):
         logger.info("input '%s': reusing %s (provenance matches)", name, path)
         return path
     overwrite = force or req.overwrite
@@ -290,7 +336,7 @@ def _ensure(
     path.parent.mkdir(parents=True, exist_ok=True)
     seed = req.seed
     if seed is None:  # parsed twice by the simulator: the same seed within a session
-        seed = _SESSION_SEEDS.setdefault((str(path), req.population), _new_seed())
+        seed = _SESSION_SEEDS.setdefault((str(req.input_file), req.population), _new_seed())
     generate(
         req.generator,
         req.population,
@@ -303,6 +349,8 @@ def _ensure(
         output=path,
         overwrite=overwrite,
         comm=None,  # under MPI only rank 0 gets here; the others wait in ensure_input_file
+        trial=trial,
+        redraw_rates=req.redraw_rates,
     )
     return path
 
@@ -438,7 +486,17 @@ def _spikes_by_node(req: InputRequest) -> dict:
         seed = _SESSION_SEEDS.setdefault(("function", req.name, req.population), _new_seed())
     model = req.model()
     units = Units(req.population, req.node_ids, req.attributes)
-    parts = list(iter_spikes(model, units, req.tstart_ms, req.tstop_ms, seed))
+    parts = list(
+        iter_spikes(
+            model,
+            units,
+            req.tstart_ms,
+            req.tstop_ms,
+            seed,
+            trial=req.trial,
+            redraw_rates=req.redraw_rates,
+        )
+    )
     ids = np.concatenate([p[0] for p in parts])
     ts = np.concatenate([p[1] for p in parts])
     nodes, first = np.unique(ids, return_index=True)  # ids come in node order

@@ -1,9 +1,10 @@
 """Run an input model: draw the spikes of a node set in bounded batches and write them.
 
-One code path serves the Python API, the command line, BMTK and MPI: the model gives
-blocks of units sharing a profile, this module cuts them into batches of bounded
-expected spike count, draws each batch from the units' own streams and hands the spikes,
-in node-id order, to a sink (a :class:`~raster_maker.sonata.SpikesWriter` or memory).
+One code path serves the Python API, the command line, BMTK and MPI: the model gives a
+:class:`~raster_maker.plans.Plan`, this module cuts the node ids into batches of bounded
+expected spike count, has the plan draw each batch from the units' own streams and hands
+the spikes, in node-id order, to a sink (a :class:`~raster_maker.sonata.SpikesWriter` or
+memory). Trials repeat the generation with fresh spike streams.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,50 +23,24 @@ import pandas as pd
 
 from . import __version__
 from ._check import check_window
-from .models import Block, InputModel, Units
-from .processes import draw_spikes
-from .registry import get_generator
+from .models import InputModel, Units
+from .plans import Context, Plan
+from .registry import make_model
 from .sonata import SpikesWriter
-from .streams import node_keys, normalize_seed
+from .streams import normalize_seed
 
 __all__ = [
     "make_model",
     "generate",
     "iter_spikes",
     "GenerationResult",
-    "Plan",
     "provenance",
+    "trial_path",
 ]
 
 logger = logging.getLogger("raster_maker")
 
 BATCH_SPIKES = 250_000  # expected spikes per batch: bounds memory, and keeps arrays in cache
-
-
-def make_model(generator: str | InputModel, params: Mapping[str, Any] | None = None) -> InputModel:
-    """Instantiate a registered generator by name with keyword parameters.
-
-    Raises
-    ------
-    KeyError
-        Unknown generator name (the message lists the available ones).
-    TypeError
-        Unknown parameter (the message lists the allowed ones).
-    """
-    if isinstance(generator, InputModel):
-        if params:
-            raise TypeError("Pass parameters either in the model object or in 'params', not both.")
-        return generator
-    cls = get_generator(generator)
-    params = dict(params or {})
-    allowed = sorted(cls.__dataclass_fields__) if hasattr(cls, "__dataclass_fields__") else []
-    unknown = sorted(set(params) - set(allowed)) if allowed else []
-    if unknown:
-        raise TypeError(
-            f"Unknown parameter(s) {', '.join(map(repr, unknown))} for generator '{generator}'. "
-            f"Allowed: {', '.join(allowed)}."
-        )
-    return cls(**params)
 
 
 @dataclass
@@ -79,6 +55,7 @@ class GenerationResult:
     tstop_ms: float
     path: str | None = None
     spikes: pd.DataFrame | None = None
+    trial: int = 0
 
 
 def _batches(expected_counts: np.ndarray, batch_spikes: int) -> Iterator[slice]:
@@ -94,39 +71,6 @@ def _batches(expected_counts: np.ndarray, batch_spikes: int) -> Iterator[slice]:
         start = stop
 
 
-@dataclass
-class Plan:
-    """A model's blocks laid out over the node ids (sorted), computed once per generation.
-
-    ``owner[i]`` is the block of node ``node_ids[i]`` and ``scale_hz[i]`` its rate scale,
-    so drawing, the metadata and the progress bar all read the same per-node arrays.
-    """
-
-    blocks: list[Block]
-    owner: np.ndarray
-    scale_hz: np.ndarray
-
-    @classmethod
-    def build(cls, units: Units, blocks: list[Block]) -> Plan:
-        owner = np.full(units.node_ids.size, -1, dtype=np.int64)
-        scale = np.empty(units.node_ids.size)
-        for b, blk in enumerate(blocks):
-            pos = np.searchsorted(units.node_ids, blk.node_ids)
-            owner[pos] = b
-            scale[pos] = blk.scale_hz
-        if owner.min() < 0 or sum(blk.node_ids.size for blk in blocks) != owner.size:
-            raise ValueError(
-                "An input model's blocks must hold every node of the set exactly once; "
-                f"they hold {sum(b.node_ids.size for b in blocks)} of {owner.size}."
-            )
-        return cls(blocks, owner, scale)
-
-    def expected_counts(self) -> np.ndarray:
-        """Expected spikes of each node."""
-        totals = np.array([blk.grid.total for blk in self.blocks])
-        return self.scale_hz * totals[self.owner]
-
-
 def iter_spikes(
     model: InputModel,
     units: Units,
@@ -138,6 +82,8 @@ def iter_spikes(
     plan: Plan | None = None,
     threads: int | None = None,
     comm: Any = None,
+    trial: int = 0,
+    redraw_rates: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(node_ids, timestamps_ms)`` chunks, in node-id order, times sorted per node.
 
@@ -150,34 +96,15 @@ def iter_spikes(
         threads = 1 if comm is not None else min(4, os.cpu_count() or 1)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     if plan is None:
-        plan = Plan.build(units, list(model.blocks(units, tstart, tstop, seed)))
-    blocks, owner, scale = plan.blocks, plan.owner, plan.scale_hz
-    process = model.spike_process
-    # Units of different blocks may interleave in node-id order: walk the node ids in
-    # batches and draw each block's share, merging back into node order.
+        ctx = Context(seed, units.population, tstart, tstop, trial, redraw_rates=redraw_rates)
+        plan = model.build_plan(units, ctx)
+    node_ids = plan.node_ids
 
     def draw(sl: slice) -> tuple[np.ndarray, np.ndarray]:
-        ids = units.node_ids[sl]
-        keys = node_keys(seed, units.population, f"{model.name}:spikes", ids)
-        owners = owner[sl]
-        if owners[0] == owners[-1] and np.all(owners == owners[0]):  # one block: no merging
-            rows, times = draw_spikes(process, keys, scale[sl], blocks[owners[0]].grid)
-            return ids[rows], times
-        parts_pos, parts_t = [], []
-        for b in np.unique(owners):
-            sel = np.flatnonzero(owners == b)
-            rows, times = draw_spikes(process, keys[sel], scale[sl][sel], blocks[b].grid)
-            parts_pos.append(sel[rows])
-            parts_t.append(times)
-        pos = np.concatenate(parts_pos)
-        times = np.concatenate(parts_t)
-        if len(parts_pos) > 1 and np.any(pos[1:] < pos[:-1]):
-            order = np.argsort(pos, kind="stable")
-            pos, times = pos[order], times[order]
-        return ids[pos], times
+        pos, times = plan.draw(sl)
+        return node_ids[pos], times
 
-    for grid in {id(b.grid): b.grid for b in blocks}.values():
-        grid.invert(np.zeros(1))  # build lookup tables once, before threads share them
+    plan.prepare()
     batches = _batches(plan.expected_counts(), batch_spikes)
     if comm is not None:
         from ._mpi import ordered_gather
@@ -231,10 +158,15 @@ def _with_progress(chunks, node_ids: np.ndarray, expected_spikes: float, progres
 
 
 def provenance(
-    model: InputModel, units: Units, tstart_ms: float, tstop_ms: float, seed: int
+    model: InputModel,
+    units: Units,
+    tstart_ms: float,
+    tstop_ms: float,
+    seed: int,
+    trial: int = 0,
 ) -> dict[str, Any]:
     """The attributes recorded on ``/spikes/<population>`` so a file can be regenerated."""
-    return {
+    out = {
         "raster_maker_version": __version__,
         "raster_maker_generator": model.name,
         "raster_maker_params": model.params(),
@@ -244,26 +176,23 @@ def provenance(
         "raster_maker_n_nodes": int(units.node_ids.size),
         "raster_maker_node_ids_sha1": _ids_digest(units.node_ids),
     }
+    if trial:
+        out["raster_maker_trial"] = int(trial)
+    return out
 
 
 def _ids_digest(ids: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(ids, dtype="<u8").tobytes()).hexdigest()
 
 
-def _record_plan(writer: SpikesWriter, population: str, plan: Plan, units: Units) -> None:
-    grids = [b.grid for b in plan.blocks]
-    means = np.array([g.mean for g in grids])
-    data = {
-        "node_ids": units.node_ids,
-        "rate_scale_hz": plan.scale_hz,
-        "target_rate_hz": plan.scale_hz * means[plan.owner],
-        "group_index": plan.owner.astype(np.int32),
-        "group_keys": np.array([b.key for b in plan.blocks], dtype=object),
-    }
-    if len(grids) * grids[0].values.size <= 20_000_000:
-        data["profiles"] = np.stack([g.values for g in grids]).astype(np.float32)
-        data["profile_edges_ms"] = grids[0].edges
-    writer.add_metadata(population, data)
+def trial_path(output: str | os.PathLike, trial: int) -> Path:
+    """The file of trial ``trial``: ``{trial}`` in the name is replaced, else ``_trial<k>``
+    goes before the suffix (``stim.h5`` -> ``stim_trial0.h5``)."""
+    text = str(output)
+    if "{trial}" in text:
+        return Path(text.format(trial=trial))
+    path = Path(text)
+    return path.with_name(f"{path.stem}_trial{trial}{path.suffix}")
 
 
 def generate(
@@ -283,7 +212,10 @@ def generate(
     progress: bool | None = None,
     comm: Any = "auto",
     threads: int | None = None,
-) -> GenerationResult:
+    trial: int = 0,
+    trials: int | None = None,
+    redraw_rates: bool = False,
+) -> GenerationResult | list[GenerationResult]:
     """Generate the spikes of one population.
 
     Parameters
@@ -301,7 +233,8 @@ def generate(
     seed : int, optional
         Root seed. None draws one; it is recorded in the file and the result.
     attributes : DataFrame, optional
-        Node attributes indexed by node id (for ``group_by``).
+        Node attributes indexed by node id (for ``group_by``, assemblies, rates by
+        attribute).
     output : path or SpikesWriter, optional
         Where to write. A path gets a new file (refused if it exists unless
         ``overwrite``); a writer gets one more population. None keeps the spikes in
@@ -318,11 +251,60 @@ def generate(
     progress : bool, optional
         Show a progress bar (tqdm, on stderr). Default: only on a terminal, when the
         ``raster_maker`` logger shows INFO, and for work of more than ~2 M spikes.
+    trial : int
+        Which trial to draw (default 0). Trials share the network-level randomness
+        (per-unit rates, assemblies) and differ in everything else (spikes, noise
+        profiles, shared events).
+    trials : int, optional
+        Draw trials ``0 .. trials-1``; each goes to its own file (see :func:`trial_path`:
+        ``{trial}`` in the output name is replaced, else ``_trial<k>`` is added before the
+        suffix), or, with ``output=None``, to its own result. Returns a list.
+    redraw_rates : bool
+        Draw per-unit rates and assemblies anew in every trial too.
 
     Returns
     -------
-    GenerationResult
+    GenerationResult, or a list of them (one per trial) when ``trials`` is given.
+
+    Examples
+    --------
+    >>> import numpy as np, raster_maker as rm
+    >>> res = rm.generate("poisson", "bg", np.arange(100), 0.0, 1000.0,
+    ...                   params={"rate_hz": 5.0}, seed=1)
+    >>> res.n_spikes > 0
+    True
     """
+    if trials is not None:
+        from ._check import check_int
+
+        n = check_int("trials", trials, min_value=1)
+        if isinstance(output, SpikesWriter):
+            raise ValueError(
+                "Invalid 'output' with 'trials': a SpikesWriter holds one trial. Allowed: a "
+                "file name (one file per trial) or None."
+            )
+        return [
+            generate(
+                generator,
+                population,
+                node_ids,
+                tstart_ms,
+                tstop_ms,
+                params=params,
+                seed=seed,
+                attributes=attributes,
+                output=None if output is None else trial_path(output, k),
+                overwrite=overwrite,
+                sorting=sorting,
+                batch_spikes=batch_spikes,
+                progress=progress,
+                comm=comm,
+                threads=threads,
+                trial=k,
+                redraw_rates=redraw_rates,
+            )
+            for k in range(n)
+        ]
     model = make_model(generator, params)
     if comm == "auto":
         from ._mpi import world
@@ -334,7 +316,11 @@ def generate(
     root = comm is None or comm.Get_rank() == 0
     units = Units(population, np.asarray(node_ids), attributes)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
-    plan = Plan.build(units, list(model.blocks(units, tstart, tstop, seed)))
+    from ._check import check_int
+
+    trial = check_int("trial", trial, min_value=0)
+    ctx = Context(seed, population, tstart, tstop, trial, redraw_rates=bool(redraw_rates))
+    plan = model.build_plan(units, ctx)
     chunks = iter_spikes(
         model,
         units,
@@ -348,7 +334,9 @@ def generate(
     )
     expected = float(plan.expected_counts().sum())
     chunks = _with_progress(chunks, units.node_ids, expected, progress, population)
-    result = GenerationResult(population, int(units.node_ids.size), 0, seed, tstart, tstop)
+    result = GenerationResult(
+        population, int(units.node_ids.size), 0, seed, tstart, tstop, trial=trial
+    )
     if not root:  # worker ranks draw their share and send it to rank 0
         for _ in chunks:
             pass
@@ -363,8 +351,12 @@ def generate(
     own = not isinstance(output, SpikesWriter)
     writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting) if own else output
     try:
-        writer.add_population(population, provenance(model, units, tstart, tstop, seed))
-        _record_plan(writer, population, plan, units)
+        attrs = provenance(model, units, tstart, tstop, seed, trial)
+        derived = plan.derived()
+        if derived:
+            attrs["raster_maker_derived"] = derived
+        writer.add_population(population, attrs)
+        writer.add_metadata(population, plan.metadata((tstop - tstart) / 1000.0))
         for ids, ts in chunks:
             writer.append(population, ids, ts)
             result.n_spikes += int(ids.size)
@@ -378,12 +370,13 @@ def generate(
         raise
     result.path = str(writer.path)
     logger.info(
-        "%s: %d spikes for %d nodes of '%s' (seed %d)",
+        "%s: %d spikes for %d nodes of '%s' (seed %d, trial %d)",
         model.name,
         result.n_spikes,
         result.n_nodes,
         population,
         seed,
+        trial,
     )
     return _shared(comm, result)
 

@@ -1,16 +1,24 @@
 """Input models: named generators that turn a node set and a time window into spikes.
 
-A model splits its units into blocks that share one rate profile (a functional group,
-or all units) and gives each unit a rate scale in Hz; :mod:`raster_maker.generate`
-draws the spikes. Models are built from JSON-able keyword arguments, so the same
-parameters work from Python, the command line and a BMTK simulation config.
+Every model turns the units and a :class:`~raster_maker.plans.Context` into a
+:class:`~raster_maker.plans.Plan`, which :mod:`raster_maker.generate` draws node by
+node. The model kinds:
 
-Built-in models: ``poisson``, ``functional_groups``, ``shifted_inhibition``,
-``rhythmic``. See :mod:`raster_maker.registry` to add your own.
+- rate models (:class:`RateModel`): blocks of units sharing one rate profile times a
+  per-unit scale, drawn by an exact spike process (``poisson``, ``functional_groups``,
+  ``shifted_inhibition``, ``rhythmic``, ``stimulus``, ``correlated``);
+- layers (:mod:`raster_maker.layers`): the superposition of other models;
+- shared spike events (:mod:`raster_maker.synchrony`: ``mip``, ``sip``, ``cpp``);
+- replay (:mod:`raster_maker.replay`): recorded trains mapped onto the nodes.
+
+Every model takes ``transforms`` (:mod:`raster_maker.transforms`). Models are built from
+JSON-able keyword arguments, so the same parameters work from Python, the command line
+and a BMTK simulation config. See :mod:`raster_maker.registry` to add your own.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -19,16 +27,19 @@ import numpy as np
 import pandas as pd
 
 from ._check import check_int, check_number
+from .plans import Block, BlockPlan, Context, Plan, TransformedPlan
 from .processes import SpikeProcess
 from .profiles import Constant, FollowSpikes, PinkNoise, Profile, ProfileGrid, Sinusoid
 from .rates import RateDistribution, as_rate_distribution, levy_exp, truncated_normal
 from .registry import register
-from .streams import group_rng
+from .transforms import parse_transforms
 
 __all__ = [
     "Units",
     "Block",
+    "Context",
     "InputModel",
+    "RateModel",
     "Poisson",
     "FunctionalGroups",
     "ShiftedInhibition",
@@ -64,22 +75,73 @@ class Units:
             raise ValueError(f"'node_ids' of population '{self.population}' contain duplicates.")
         object.__setattr__(self, "node_ids", uniq)
 
+    def attribute(self, name: str) -> np.ndarray:
+        """The values of node attribute ``name``, aligned with ``node_ids``.
 
-@dataclass
-class Block:
-    """Units sharing one rate profile: unit ``i`` fires at ``scale_hz[i] * grid.values``."""
+        Raises
+        ------
+        KeyError
+            If there is no such attribute (the message lists the available ones).
+        """
+        attrs = self.attributes
+        if attrs is None or name not in attrs.columns:
+            have = [] if attrs is None else list(attrs.columns)
+            raise KeyError(
+                f"No node attribute '{name}' in population '{self.population}'; attributes: "
+                f"{', '.join(map(str, have)) or 'none'}."
+            )
+        return attrs.loc[self.node_ids.astype(np.int64), name].to_numpy()
 
-    node_ids: np.ndarray
-    scale_hz: np.ndarray
-    grid: ProfileGrid
-    key: str = "all"
 
-
-@dataclass
+@dataclass(kw_only=True)
 class InputModel:
-    """Base class of input models.
+    """Base class of every model kind.
 
-    Subclasses set ``name`` and implement :meth:`blocks`. Common parameters:
+    Subclasses set ``name`` and implement :meth:`plan`.
+
+    Parameters
+    ----------
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`).
+    """
+
+    name: ClassVar[str] = ""
+    transforms: Any = None
+
+    def __post_init__(self) -> None:
+        self._transforms = parse_transforms(self.transforms)
+
+    def plan(self, units: Units, ctx: Context) -> Plan:
+        """The model's plan for ``units`` (without its transforms)."""
+        raise NotImplementedError
+
+    def build_plan(self, units: Units, ctx: Context) -> Plan:
+        """:meth:`plan` with the model's ``transforms`` applied."""
+        plan = self.plan(units, ctx)
+        if self._transforms:
+            plan = TransformedPlan(plan, self._transforms, ctx.sub(f"{self.name}:"))
+        return plan
+
+    def params(self) -> dict[str, Any]:
+        """JSON-able parameters (recorded in output files)."""
+        out: dict[str, Any] = {}
+        for f in self.__dataclass_fields__.values():
+            val = getattr(self, f.name)
+            if f.name == "transforms":
+                if self._transforms:
+                    out["transforms"] = [t.params() for t in self._transforms]
+                continue
+            out[f.name] = _jsonable(val)
+        return out
+
+
+@dataclass(kw_only=True)
+class RateModel(InputModel):
+    """Base class of rate models: blocks of units sharing a profile, drawn by time rescaling.
+
+    Subclasses implement :meth:`blocks`. Common parameters:
 
     Parameters
     ----------
@@ -93,38 +155,66 @@ class InputModel:
         Time grid of the rate profiles (ms), default 1.
     """
 
-    name: ClassVar[str] = ""
     process: str = "poisson"
     refractory_ms: float = 0.0
     order: int = 1
     dt_ms: float = 1.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.spike_process = SpikeProcess(self.process, self.refractory_ms, self.order, self.dt_ms)
 
-    def blocks(self, units: Units, tstart_ms: float, tstop_ms: float, seed: int) -> Iterator[Block]:
-        """Yield the blocks of units sharing a profile."""
+    def blocks(
+        self, units: Units, tstart_ms: float, tstop_ms: float, seed: int, ctx: Context | None = None
+    ) -> Iterator[Block]:
+        """Yield the blocks of units sharing a profile.
+
+        ``ctx`` (the streams of this generation) is None when called on its own; models
+        then use the plain streams of ``(seed, population)``.
+        """
         raise NotImplementedError
 
-    def _rates(self, dist: RateDistribution, units: Units, seed: int) -> np.ndarray:
+    def plan(self, units: Units, ctx: Context) -> Plan:
+        if "ctx" in inspect.signature(self.blocks).parameters:
+            blocks = self.blocks(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed, ctx=ctx)
+        else:  # a third-party model written before contexts existed
+            blocks = self.blocks(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed)
+        purpose = f"{self.name}:spikes"
+        return BlockPlan(
+            units.node_ids,
+            list(blocks),
+            self.spike_process,
+            lambda ids: ctx.node_keys(purpose, ids),
+            extra_metadata=self.extra_metadata(units, ctx),
+            derived=self.derived(units, ctx),
+        )
+
+    def extra_metadata(self, units: Units, ctx: Context) -> dict[str, Any]:
+        """More arrays for the file's metadata, called after :meth:`blocks` (none by default)."""
+        return {}
+
+    def derived(self, units: Units, ctx: Context) -> dict[str, Any]:
+        """Quantities solved while planning, recorded with the provenance (called after
+        :meth:`blocks`; none by default)."""
+        return {}
+
+    def _rates(
+        self, dist: RateDistribution, units: Units, seed: int, ctx: Context | None = None
+    ) -> np.ndarray:
         """Per-unit rate scales (Hz) from this model's own rate streams."""
-        return dist.draw(seed, units.population, units.node_ids, f"{self.name}:rate")
+        ctx = ctx or Context(seed, units.population, 0.0, 1.0)
+        purpose = ctx.purpose(f"{self.name}:rate", per_trial=False)
+        return dist.draw(
+            seed, units.population, units.node_ids, purpose, attributes=units.attributes
+        )
 
-    def _all_units(self, units: Units, grid: ProfileGrid, dist, seed: int) -> Iterator[Block]:
+    def _all_units(self, units: Units, grid, dist, seed: int, ctx=None) -> Iterator[Block]:
         """The one block of models whose units all share ``grid``."""
-        yield Block(units.node_ids, self._rates(dist, units, seed), grid)
-
-    def params(self) -> dict[str, Any]:
-        """JSON-able parameters (recorded in output files)."""
-        out: dict[str, Any] = {}
-        for f in self.__dataclass_fields__.values():
-            val = getattr(self, f.name)
-            out[f.name] = _jsonable(val)
-        return out
+        yield Block(units.node_ids, self._rates(dist, units, seed, ctx), grid)
 
 
 def _jsonable(val: Any) -> Any:
-    if isinstance(val, (RateDistribution, Profile)):
+    if hasattr(val, "params") and callable(val.params) and not isinstance(val, type):
         return val.params()
     if isinstance(val, np.ndarray):
         return {"array_len": int(val.size)}
@@ -132,16 +222,22 @@ def _jsonable(val: Any) -> Any:
         return {k: _jsonable(v) for k, v in val.items()}
     if isinstance(val, (list, tuple)):
         return [_jsonable(v) for v in val]
+    if isinstance(val, np.generic):
+        return val.item()
     return val
 
 
-def _grid(profile: Profile, units: Units, tstart, tstop, dt, seed, *key) -> ProfileGrid:
-    return profile.evaluate(tstart, tstop, dt, group_rng(seed, units.population, "profile", *key))
+def _ctx(units: Units, tstart, tstop, seed, ctx: Context | None) -> Context:
+    return ctx if ctx is not None else Context(seed, units.population, tstart, tstop)
+
+
+def _grid(profile: Profile, ctx: Context, dt, *key) -> ProfileGrid:
+    return profile.evaluate(ctx.tstart_ms, ctx.tstop_ms, dt, ctx.rng("profile", *key))
 
 
 @register
 @dataclass
-class Poisson(InputModel):
+class Poisson(RateModel):
     """Poisson trains at a constant or profile-driven rate for all units.
 
     Parameters
@@ -167,14 +263,15 @@ class Poisson(InputModel):
                 f"'profile' must be a raster_maker Profile, got {type(self.profile).__name__}."
             )
 
-    def blocks(self, units, tstart_ms, tstop_ms, seed):
-        grid = _grid(self.profile, units, tstart_ms, tstop_ms, self.dt_ms, seed, "all")
-        return self._all_units(units, grid, self.rate_hz, seed)
+    def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
+        ctx = _ctx(units, tstart_ms, tstop_ms, seed, ctx)
+        grid = _grid(self.profile, ctx, self.dt_ms, "all")
+        return self._all_units(units, grid, self.rate_hz, seed, ctx)
 
 
 @register
 @dataclass
-class FunctionalGroups(InputModel):
+class FunctionalGroups(RateModel):
     """The original recipe: units in functional groups, each group sharing one 1/f noise profile.
 
     Parameters
@@ -218,23 +315,24 @@ class FunctionalGroups(InputModel):
             )
         return attrs.loc[units.node_ids.astype(np.int64), self.group_by].astype(str).to_numpy()
 
-    def blocks(self, units, tstart_ms, tstop_ms, seed):
+    def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
+        ctx = _ctx(units, tstart_ms, tstop_ms, seed, ctx)
         keys = self.group_keys(units)
-        rates = self._rates(self.rates, units, seed)
+        rates = self._rates(self.rates, units, seed, ctx)
         uniq, first, which = np.unique(keys, return_index=True, return_inverse=True)
         members = np.argsort(which, kind="stable")  # units of each group, in node order
         bounds = np.cumsum(np.bincount(which, minlength=uniq.size))[:-1]
         groups = np.split(members, bounds)
         for g in np.argsort(first):  # groups in order of first appearance
             key = str(uniq[g])
-            grid = _grid(self.noise, units, tstart_ms, tstop_ms, self.dt_ms, seed, "group", key)
+            grid = _grid(self.noise, ctx, self.dt_ms, "group", key)
             sel = groups[g]
             yield Block(units.node_ids[sel], rates[sel], grid, key=key)
 
 
 @register
 @dataclass
-class ShiftedInhibition(InputModel):
+class ShiftedInhibition(RateModel):
     """Inhibition that follows an excitatory population's rate a few ms later.
 
     Parameters
@@ -301,14 +399,14 @@ class ShiftedInhibition(InputModel):
         out["follow"] = {k: v for k, v in self.follow.items() if k != "timestamps_ms"}
         return out
 
-    def blocks(self, units, tstart_ms, tstop_ms, seed):
+    def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
         grid = self.followed().evaluate(tstart_ms, tstop_ms, self.dt_ms)
-        return self._all_units(units, grid, self._dist, seed)
+        return self._all_units(units, grid, self._dist, seed, ctx)
 
 
 @register
 @dataclass
-class Rhythmic(InputModel):
+class Rhythmic(RateModel):
     """Rhythmic (sinusoidally modulated) trains: ``rate * (1 + m sin(2 pi f t + phase))``.
 
     Parameters
@@ -343,6 +441,6 @@ class Rhythmic(InputModel):
             self.frequency_hz, self.depth, self.phase_rad, 1.0, self.depth_definition
         )
 
-    def blocks(self, units, tstart_ms, tstop_ms, seed):
+    def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
         grid = self.profile.evaluate(tstart_ms, tstop_ms, self.dt_ms)
-        return self._all_units(units, grid, self.rates, seed)
+        return self._all_units(units, grid, self.rates, seed, ctx)

@@ -5,17 +5,26 @@ Third-party packages add generators by declaring, in their ``pyproject.toml``::
     [project.entry-points."raster_maker.generators"]
     my_model = "my_package.models:MyModel"
 
-where ``MyModel`` subclasses :class:`raster_maker.models.InputModel`. They are loaded the
+where ``MyModel`` subclasses :class:`raster_maker.models.RateModel` (blocks of units
+sharing a rate profile: implement ``blocks``) or :class:`raster_maker.models.InputModel`
+(any :class:`~raster_maker.plans.Plan`: implement ``plan``). They are loaded the
 first time a name is looked up.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-__all__ = ["register", "get_generator", "available_generators", "ENTRY_POINT_GROUP"]
+__all__ = [
+    "register",
+    "get_generator",
+    "available_generators",
+    "make_model",
+    "ENTRY_POINT_GROUP",
+]
 
 ENTRY_POINT_GROUP = "raster_maker.generators"
 logger = logging.getLogger("raster_maker")
@@ -60,7 +69,7 @@ def _load_entry_points() -> None:
 
 def available_generators() -> list[str]:
     """Names of all registered generators (built-in and from entry points)."""
-    from . import models  # noqa: F401  (registers the built-ins)
+    from . import layers, models  # noqa: F401  (register the built-ins)
 
     _load_entry_points()
     return sorted(_REGISTRY)
@@ -78,3 +87,31 @@ def get_generator(name: str) -> type:
     if name not in _REGISTRY:
         raise KeyError(f"Unknown generator {name!r}. Available: {', '.join(names)}.")
     return _REGISTRY[name]
+
+
+def make_model(generator: Any, params: Mapping[str, Any] | None = None) -> Any:
+    """Instantiate a registered generator by name with keyword parameters.
+
+    Raises
+    ------
+    KeyError
+        Unknown generator name (the message lists the available ones).
+    TypeError
+        Unknown parameter (the message lists the allowed ones).
+    """
+    from .models import InputModel
+
+    if isinstance(generator, InputModel):
+        if params:
+            raise TypeError("Pass parameters either in the model object or in 'params', not both.")
+        return generator
+    cls = get_generator(generator)
+    params = dict(params or {})
+    allowed = sorted(cls.__dataclass_fields__) if hasattr(cls, "__dataclass_fields__") else []
+    unknown = sorted(set(params) - set(allowed)) if allowed else []
+    if unknown:
+        raise TypeError(
+            f"Unknown parameter(s) {', '.join(map(repr, unknown))} for generator '{generator}'. "
+            f"Allowed: {', '.join(allowed)}."
+        )
+    return cls(**params)

@@ -47,6 +47,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tstop", type=float, help="end of the window (ms)")
     p.add_argument("--seed", type=int, help="root seed (default: drawn and recorded in the file)")
     p.add_argument(
+        "--trials",
+        type=int,
+        help="draw N trials (same rates and assemblies, new spikes), one file each",
+    )
+    p.add_argument(
+        "--redraw-rates",
+        action="store_true",
+        help="with --trials: draw per-unit rates and assemblies anew in every trial",
+    )
+    p.add_argument(
         "--param",
         action="append",
         default=[],
@@ -105,13 +115,15 @@ def run_config(config_path: str, *, dry_run: bool = False, force: bool = False, 
     for name, entry in inputs.items():
         if dry_run:
             req = input_request(config, name, entry, make_followed=False)
-            reuse = not force and _matching_file(req)
-            action = "reuse" if reuse else "generate"
-            print(
-                f"{action:9s} {name}: {req.generator} on '{req.population}' "
-                f"({req.node_ids.size} nodes, {req.tstart_ms:g}-{req.tstop_ms:g} ms, "
-                f"seed {req.seed if req.seed is not None else 'new'}) -> {req.input_file}"
-            )
+            for k in req.trial_indices():
+                reuse = not force and _matching_file(req, k)
+                action = "reuse" if reuse else "generate"
+                print(
+                    f"{action:9s} {name}: {req.generator} on '{req.population}' "
+                    f"({req.node_ids.size} nodes, {req.tstart_ms:g}-{req.tstop_ms:g} ms, "
+                    f"seed {req.seed if req.seed is not None else 'new'}"
+                    f"{f', trial {k}' if req.trials else ''}) -> {req.file_for(k)}"
+                )
             continue
         path = ensure_input_file(config, name, entry, force=force)
         print(f"{name}: {path}")
@@ -136,8 +148,10 @@ def run_direct(args: argparse.Namespace) -> int:
             f"({nodes.node_ids.size} nodes) -> {args.output}"
         )
         return 0
+    if args.redraw_rates and not args.trials:
+        raise CLIError("--redraw-rates needs --trials")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    res = generate(
+    results = generate(
         args.generator,
         nodes.population,
         nodes.node_ids,
@@ -149,13 +163,17 @@ def run_direct(args: argparse.Namespace) -> int:
         output=args.output,
         overwrite=args.force,
         progress=None if not args.quiet else False,
+        trials=args.trials,
+        redraw_rates=args.redraw_rates,
     )
     from .._mpi import world
 
     comm = world()
     if comm is None or comm.Get_rank() == 0:
-        print(
-            f"{res.population}: {res.n_spikes} spikes for {res.n_nodes} nodes "
-            f"(seed {res.seed}) -> {res.path}"
-        )
+        for res in results if isinstance(results, list) else [results]:
+            trial = f", trial {res.trial}" if args.trials else ""
+            print(
+                f"{res.population}: {res.n_spikes} spikes for {res.n_nodes} nodes "
+                f"(seed {res.seed}{trial}) -> {res.path}"
+            )
     return 0

@@ -1,0 +1,363 @@
+"""Plans: what one generation draws, laid over the node ids, drawn node by node.
+
+Every model kind (rate blocks, layers, shared spike events, replay) turns a node set
+and a time window into a :class:`Plan`. A plan knows each node's expected spike count
+(for batching and the progress bar) and draws the spikes of any consecutive slice of
+the sorted node ids from the nodes' own streams, so the spikes of a node never depend
+on which other nodes share its batch, thread or MPI rank. :mod:`raster_maker.generate`
+walks the slices; one code path serves the API, the command line, BMTK and MPI.
+
+Plans compose: :class:`LayeredPlan` superposes independent plans for the same nodes
+(a baseline plus a stimulus), :class:`TransformedPlan` applies spike transforms
+(:mod:`raster_maker.transforms`) to another plan's spikes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .processes import SpikeProcess, draw_spikes
+from .streams import group_rng, node_keys
+
+__all__ = [
+    "Context",
+    "Plan",
+    "Block",
+    "BlockPlan",
+    "LayeredPlan",
+    "TransformedPlan",
+    "merge_by_position",
+]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a model's random numbers come from, for one generation.
+
+    Streams are pure functions of ``(seed, population, purpose, node id)``. The purpose
+    holds the model's name and what is drawn (``"poisson:spikes"``); inside a layered
+    model it is prefixed by the layer (``"layer1/"``), and from trial 1 on the
+    per-trial draws (spikes, shared profiles and events) carry ``":trial<k>"``, while
+    the network-level draws (per-unit rates, assemblies) stay the same across trials
+    unless ``redraw_rates``. Trial 0 and an empty namespace are the plain streams.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed.
+    population : str
+        Population name.
+    tstart_ms, tstop_ms : float
+        The generation window (ms).
+    trial : int
+        Trial index (0 for a single draw).
+    namespace : str
+        Prefix of every purpose (set by :class:`~raster_maker.layers.Layers`).
+    redraw_rates : bool
+        Draw per-unit rates and assemblies per trial too.
+    """
+
+    seed: int
+    population: str
+    tstart_ms: float
+    tstop_ms: float
+    trial: int = 0
+    namespace: str = ""
+    redraw_rates: bool = False
+
+    @property
+    def duration_s(self) -> float:
+        return (self.tstop_ms - self.tstart_ms) / 1000.0
+
+    def purpose(self, what: str, *, per_trial: bool = True) -> str:
+        """The stream purpose of ``what`` (e.g. ``'poisson:spikes'``)."""
+        out = self.namespace + what
+        if self.trial and (per_trial or self.redraw_rates):
+            out += f":trial{self.trial}"
+        return out
+
+    def node_keys(self, what: str, node_ids: np.ndarray, *, per_trial: bool = True) -> np.ndarray:
+        """Per-node stream keys for ``what`` (see :func:`raster_maker.streams.node_keys`)."""
+        return node_keys(
+            self.seed, self.population, self.purpose(what, per_trial=per_trial), node_ids
+        )
+
+    def rng(self, *parts: str | int, per_trial: bool = True) -> np.random.Generator:
+        """A Generator for one shared object (a group's profile, a mother process)."""
+        extra: list[str | int] = [self.namespace] if self.namespace else []
+        extra += list(parts)
+        if self.trial and (per_trial or self.redraw_rates):
+            extra.append(f"trial{self.trial}")
+        return group_rng(self.seed, self.population, *extra)
+
+    def sub(self, namespace: str) -> Context:
+        """The context of a part (a layer) with its own streams."""
+        return Context(
+            self.seed,
+            self.population,
+            self.tstart_ms,
+            self.tstop_ms,
+            self.trial,
+            self.namespace + namespace,
+            self.redraw_rates,
+        )
+
+
+class Plan:
+    """Base class: the spikes of one generation, drawable by consecutive node slices.
+
+    Subclasses set ``node_ids`` (sorted uint64) and implement :meth:`expected_counts`
+    and :meth:`draw`; they may add to :meth:`metadata` and :meth:`derived`.
+    """
+
+    node_ids: np.ndarray
+
+    def expected_counts(self) -> np.ndarray:
+        """Expected spike count of each node (float array aligned with ``node_ids``)."""
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Build shared tables once, before threads draw batches (optional)."""
+
+    def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of nodes ``node_ids[sl]``.
+
+        Returns
+        -------
+        positions : ndarray of int64
+            Index into ``node_ids`` (the whole set, not the slice) of each spike,
+            non-decreasing.
+        times_ms : ndarray of float64
+            Spike times (ms), sorted within each node.
+        """
+        raise NotImplementedError
+
+    def metadata(self, duration_s: float) -> dict[str, Any]:
+        """Per-node arrays stored under ``/raster_maker/<population>/``."""
+        return {
+            "node_ids": self.node_ids,
+            "target_rate_hz": self.expected_counts() / duration_s,
+        }
+
+    def derived(self) -> dict[str, Any]:
+        """JSON-able quantities solved while planning (recorded with the provenance)."""
+        return {}
+
+
+@dataclass
+class Block:
+    """Units sharing one rate profile: unit ``i`` fires at ``scale_hz[i] * grid`` (Hz).
+
+    ``grid`` is any evaluated profile with ``total``, ``peak``, ``mean``, ``invert``
+    and ``bin_means`` (:class:`~raster_maker.profiles.ProfileGrid`, or a piecewise-linear
+    trace).
+    """
+
+    node_ids: np.ndarray
+    scale_hz: np.ndarray
+    grid: Any
+    key: str = "all"
+
+
+class BlockPlan(Plan):
+    """Rate models: blocks of units sharing a profile, drawn by time rescaling.
+
+    ``owner[i]`` is the block of node ``node_ids[i]`` and ``scale_hz[i]`` its rate scale.
+
+    Parameters
+    ----------
+    node_ids : ndarray of uint64
+        The sorted node ids.
+    blocks : list of Block
+        Must hold every node exactly once.
+    process : SpikeProcess
+    keys : callable
+        ``keys(node_ids) -> uint64 stream keys`` of the spikes.
+    extra_metadata : dict, optional
+        More arrays for :meth:`metadata` (e.g. assembly membership).
+    derived : dict, optional
+        Solved quantities for :meth:`derived` (e.g. a fluctuation amplitude).
+    """
+
+    def __init__(
+        self,
+        node_ids,
+        blocks: Sequence[Block],
+        process: SpikeProcess,
+        keys,
+        extra_metadata: dict[str, Any] | None = None,
+        derived: dict[str, Any] | None = None,
+    ) -> None:
+        self.node_ids = node_ids
+        self.blocks = list(blocks)
+        self.process = process
+        self.keys = keys
+        self.extra_metadata = dict(extra_metadata or {})
+        self.derived_values = dict(derived or {})
+        owner = np.full(node_ids.size, -1, dtype=np.int64)
+        scale = np.empty(node_ids.size)
+        for b, blk in enumerate(self.blocks):
+            pos = np.searchsorted(node_ids, blk.node_ids)
+            owner[pos] = b
+            scale[pos] = blk.scale_hz
+        held = sum(blk.node_ids.size for blk in self.blocks)
+        if owner.size and (owner.min() < 0 or held != owner.size):
+            raise ValueError(
+                "An input model's blocks must hold every node of the set exactly once; "
+                f"they hold {held} of {owner.size}."
+            )
+        self.owner, self.scale_hz = owner, scale
+
+    def expected_counts(self) -> np.ndarray:
+        totals = np.array([blk.grid.total for blk in self.blocks])
+        return self.scale_hz * totals[self.owner]
+
+    def prepare(self) -> None:
+        for grid in {id(b.grid): b.grid for b in self.blocks}.values():
+            grid.invert(np.zeros(1))  # build lookup tables once, before threads share them
+
+    def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        ids = self.node_ids[sl]
+        keys = self.keys(ids)
+        owners = self.owner[sl]
+        scale = self.scale_hz[sl]
+        offset = sl.start or 0
+        if owners.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        if owners[0] == owners[-1] and np.all(owners == owners[0]):  # one block: no merging
+            rows, times = draw_spikes(self.process, keys, scale, self.blocks[owners[0]].grid)
+            return rows + offset, times
+        parts = []
+        for b in np.unique(owners):
+            sel = np.flatnonzero(owners == b)
+            rows, times = draw_spikes(self.process, keys[sel], scale[sel], self.blocks[b].grid)
+            parts.append((sel[rows] + offset, times))
+        return merge_by_position(parts)
+
+    def profile_edges(self, dt_ms: float = 1.0) -> np.ndarray:
+        g = self.blocks[0].grid
+        edges = getattr(g, "edges", None)
+        if edges is not None and all(
+            getattr(b.grid, "edges", None) is edges
+            or np.array_equal(getattr(b.grid, "edges", ()), edges)
+            for b in self.blocks
+        ):
+            return edges
+        from .profiles import time_grid
+
+        return time_grid(g.tstart, g.tstop, dt_ms)
+
+    def metadata(self, duration_s: float) -> dict[str, Any]:
+        grids = [b.grid for b in self.blocks]
+        means = np.array([g.mean for g in grids])
+        data: dict[str, Any] = {
+            "node_ids": self.node_ids,
+            "rate_scale_hz": self.scale_hz,
+            "target_rate_hz": self.scale_hz * means[self.owner],
+            "group_index": self.owner.astype(np.int32),
+            "group_keys": np.array([b.key for b in self.blocks], dtype=object),
+        }
+        edges = self.profile_edges()
+        unique = {id(g): g for g in grids}
+        if len(unique) * (edges.size - 1) <= 20_000_000:
+            rows = {k: g.bin_means(edges) for k, g in unique.items()}
+            data["profiles"] = np.stack([rows[id(g)] for g in grids]).astype(np.float32)
+            data["profile_edges_ms"] = edges
+        data.update(self.extra_metadata)
+        return data
+
+    def derived(self) -> dict[str, Any]:
+        return self.derived_values
+
+
+def merge_by_position(
+    parts: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate ``(positions, times)`` parts into node order, times sorted per node."""
+    parts = [p for p in parts if p[0].size]
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0)
+    if len(parts) == 1:
+        return parts[0]
+    pos = np.concatenate([p[0] for p in parts])
+    times = np.concatenate([p[1] for p in parts])
+    order = np.lexsort((times, pos))
+    return pos[order], times[order]
+
+
+class LayeredPlan(Plan):
+    """The superposition of independent plans for the same nodes (one population)."""
+
+    def __init__(self, plans: Sequence[Plan]) -> None:
+        if not plans:
+            raise ValueError("A layered input needs at least one layer.")
+        self.plans = list(plans)
+        self.node_ids = self.plans[0].node_ids
+
+    def expected_counts(self) -> np.ndarray:
+        return np.sum([p.expected_counts() for p in self.plans], axis=0)
+
+    def prepare(self) -> None:
+        for p in self.plans:
+            p.prepare()
+
+    def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        return merge_by_position([p.draw(sl) for p in self.plans])
+
+    def metadata(self, duration_s: float) -> dict[str, Any]:
+        layers = [p.metadata(duration_s) for p in self.plans]
+        data: dict[str, Any] = {}
+        # the layer with the most structure (groups, assemblies) describes the groups
+        main = max(range(len(layers)), key=lambda i: len(layers[i].get("group_keys", ())))
+        for key in ("group_index", "group_keys", "profiles", "profile_edges_ms"):
+            if key in layers[main]:
+                data[key] = layers[main][key]
+        for i, meta in enumerate(layers):
+            for key, val in meta.items():
+                if key != "node_ids":
+                    data[f"layer{i}.{key}"] = val
+        data["node_ids"] = self.node_ids
+        data["target_rate_hz"] = np.sum([m["target_rate_hz"] for m in layers], axis=0)
+        return data
+
+    def derived(self) -> dict[str, Any]:
+        out = {f"layer{i}": p.derived() for i, p in enumerate(self.plans)}
+        return {k: v for k, v in out.items() if v}
+
+
+class TransformedPlan(Plan):
+    """Another plan's spikes passed through spike transforms, each from its own streams."""
+
+    def __init__(self, inner: Plan, transforms: Sequence[Any], ctx: Context) -> None:
+        self.inner = inner
+        self.transforms = list(transforms)
+        self.ctx = ctx
+        self.node_ids = inner.node_ids
+
+    def expected_counts(self) -> np.ndarray:
+        counts = self.inner.expected_counts()
+        for t in self.transforms:
+            counts = t.expected_counts(counts)
+        return counts
+
+    def prepare(self) -> None:
+        self.inner.prepare()
+
+    def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        pos, times = self.inner.draw(sl)
+        for i, t in enumerate(self.transforms):
+            keys = self.ctx.node_keys(f"transform{i}:{t.kind}", self.node_ids[pos])
+            pos, times = t.apply(pos, times, keys, self.ctx.tstart_ms, self.ctx.tstop_ms)
+        return pos, times
+
+    def metadata(self, duration_s: float) -> dict[str, Any]:
+        data = self.inner.metadata(duration_s)
+        data["target_rate_hz"] = self.expected_counts() / duration_s
+        return data
+
+    def derived(self) -> dict[str, Any]:
+        return self.inner.derived()
