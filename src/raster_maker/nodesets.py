@@ -242,7 +242,7 @@ class _Source:
         self._cache: dict[str, pd.DataFrame] = {}
         self.edge_files: list[str] | None = None  # None: the source names no edge files
         self._edge_pops: list[_EdgePopulation] | None = None
-        self._connected: dict[tuple[str, str], np.ndarray] = {}
+        self._connected: dict[tuple[str, str], np.ndarray | None] = {}
         if isinstance(source, _Source):
             self.__dict__.update(source.__dict__)
             return
@@ -515,8 +515,8 @@ def _unique_source_ids(ep: _EdgePopulation) -> np.ndarray:
 def _connected_mask(src: _Source, pop: str, df: pd.DataFrame, targets: list[str]):
     """Mask of `pop`'s nodes with an edge into one of `targets`, or None if no edge
     population goes from `pop` to any of them."""
-    ids = [src.connected_sources(pop, target) for target in targets]
-    ids = [i for i in ids if i is not None]
+    found = [src.connected_sources(pop, target) for target in targets]
+    ids = [i for i in found if i is not None]
     if not ids:
         return None
     return df.index.isin(np.concatenate(ids))
@@ -792,7 +792,7 @@ def _resolve_filter(src: _Source, filt: dict, name: str) -> NodeSet:
                 for pop, keys in sorted(missing_attrs.items())
             )
         if no_edges:
-            detail += "; " + _no_edges_detail(src, no_edges, targets)
+            detail += "; " + _no_edges_detail(src, no_edges, targets or [])
         raise ValueError(
             f"Node set {name} selects no nodes in {src.label} (searched "
             f"populations: {', '.join(candidates)}){detail}"
