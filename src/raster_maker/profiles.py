@@ -60,6 +60,36 @@ def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
     return edges
 
 
+def _check_edges(name: str, edges: Any, tstart_ms: float, tstop_ms: float) -> np.ndarray:
+    """Return bin edges (ms) as a float64 array if strictly increasing inside the window.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than 2 edges, an edge is not finite, the edges do not increase
+        strictly, or they leave ``[tstart_ms, tstop_ms]``.
+    """
+    arr = np.asarray(edges, dtype=np.float64)
+    if arr.ndim != 1 or arr.size < 2:
+        raise ValueError(
+            f"Invalid value for '{name}': shape {arr.shape}. Allowed: a 1-D array of at "
+            "least 2 bin edges in ms."
+        )
+    steps = np.diff(arr)
+    if not np.all(np.isfinite(arr)) or not np.all(steps > 0):
+        j = int(np.flatnonzero(~(steps > 0) | ~np.isfinite(arr[1:]))[0]) + 1
+        raise ValueError(
+            f"Invalid value for '{name}': {name}[{j - 1}]={arr[j - 1]}, {name}[{j}]={arr[j]}. "
+            "Allowed: finite, strictly increasing edges in ms."
+        )
+    if arr[0] < tstart_ms or arr[-1] > tstop_ms:
+        raise ValueError(
+            f"Invalid value for '{name}': edges span [{arr[0]}, {arr[-1]}] ms. Allowed: "
+            f"inside the window [{tstart_ms}, {tstop_ms}] ms."
+        )
+    return arr
+
+
 def minmax_half(x: np.ndarray) -> np.ndarray:
     """Min-max normalise to [0, 1] and add 0.5, as the original did (a flat trace gives 1)."""
     x = np.asarray(x, dtype=np.float64)
@@ -114,6 +144,51 @@ class ProfileGrid:
     def mean(self) -> float:
         """Time-average of the profile over the window."""
         return self.total * 1000.0 / (self.tstop - self.tstart)
+
+    @property
+    def is_constant(self) -> bool:
+        """True when the profile has the same value in every bin."""
+        return bool(np.all(self.values == self.values[0]))
+
+    def integral(self, t_ms: Any) -> np.ndarray:
+        """Cumulative integral (s x value) from ``tstart`` to each time in ``t_ms``.
+
+        Exact: linear inside a bin. Times before ``tstart`` give 0, after ``tstop`` the total.
+
+        Parameters
+        ----------
+        t_ms : array-like of float
+            Times (ms).
+
+        Returns
+        -------
+        ndarray of float64
+            Same shape as ``t_ms``.
+        """
+        return np.interp(np.asarray(t_ms, dtype=np.float64), self.edges, self.cum)
+
+    def bin_means(self, edges_ms: Any) -> np.ndarray:
+        """Mean value of the profile in each bin ``[edges_ms[j], edges_ms[j+1])``.
+
+        Exact (from differences of :meth:`integral`), for any bins inside the window.
+
+        Parameters
+        ----------
+        edges_ms : array-like of float
+            Strictly increasing bin edges (ms) within ``[tstart, tstop]``.
+
+        Returns
+        -------
+        ndarray of float64
+            ``len(edges_ms) - 1`` means.
+
+        Raises
+        ------
+        ValueError
+            If the edges are not strictly increasing or leave the window.
+        """
+        edges = _check_edges("edges_ms", edges_ms, self.tstart, self.tstop)
+        return np.diff(self.integral(edges)) * 1000.0 / np.diff(edges)
 
     def invert(self, v: np.ndarray) -> np.ndarray:
         """Times (ms) at which the cumulative integral reaches ``v`` (``0 < v < total``).
