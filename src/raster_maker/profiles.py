@@ -197,6 +197,8 @@ class ProfileGrid:
         the integral plus a short bisection (about twice as fast as a binary search
         over all bins), then the time is interpolated linearly inside the bin.
         """
+        if self.total <= 0.0:  # a silent profile: no value can be asked of it but 0
+            return np.full(np.shape(v), self.tstart)
         if np.all(self.values == self.values[0]):
             span = self.tstop - self.tstart
             return self.tstart + v * (span / self.total)
