@@ -39,6 +39,18 @@ def _datasets(path: Path, pop: str) -> dict[str, bytes]:
     [
         ("functional_groups", "exc_stim", ["--param", 'group_by="group_id"']),
         ("rhythmic", "dist_inh_stim", ["--param", "frequency_hz=8"]),
+        (
+            "layers",
+            "exc_stim",
+            [
+                "--param",
+                'layers=[{"generator": "poisson", "rate_hz": {"preset": "lognormal", '
+                '"mean_hz": 3, "sd_hz": 2}}, {"generator": "functional_groups", '
+                '"group_by": "group_id"}]',
+                "--param",
+                'transforms=[{"jitter_ms": 2.0}]',
+            ],
+        ),
     ],
 )
 def test_two_ranks_write_the_bytes_of_one(tmp_path, generator, node_set, params):

@@ -36,6 +36,22 @@ CASES = {
     ),
     "gamma": ("poisson", {"rate_hz": 30.0, "process": "gamma", "order": 2}),
     "refractory": ("poisson", {"rate_hz": 30.0, "refractory_ms": 3.0}),
+    "layers": (
+        "layers",
+        {
+            "layers": [
+                {
+                    "generator": "poisson",
+                    "rate_hz": {"preset": "lognormal", "mean_hz": 4, "sd_hz": 3},
+                },
+                {"generator": "functional_groups", "group_by": "layer"},
+            ]
+        },
+    ),
+    "transforms": (
+        "poisson",
+        {"rate_hz": 25.0, "transforms": [{"shift_ms": 3.0}, {"keep": 0.7}, {"jitter_ms": 4.0}]},
+    ),
 }
 
 
