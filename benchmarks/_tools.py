@@ -217,10 +217,29 @@ def load_legacy() -> Runner:
     return _legacy_driver(SonataWriter, make_noise, make_save_spikes)
 
 
-def load_original() -> Runner:
-    from _original import OriginalSonataWriter, original_make_noise, original_make_save_spikes
+ORIGINAL_ENV = "RASTER_MAKER_ORIGINAL"  # path of the original module, for the 'original' peer
 
-    return _legacy_driver(OriginalSonataWriter, original_make_noise, original_make_save_spikes)
+
+def load_original() -> Runner:
+    """The original module itself, loaded from the file named by $RASTER_MAKER_ORIGINAL."""
+    import importlib.util
+    import os
+
+    path = os.environ.get(ORIGINAL_ENV, "")
+    if not path:
+        raise SkipTool(
+            f"set {ORIGINAL_ENV} to the original module's file (raster_maker.py of "
+            "github.com/aaberbach/L5NeuronSimulation) to time it"
+        )
+    if not os.path.isfile(path):
+        raise SkipTool(f"{ORIGINAL_ENV}={path!r} is not a file")
+    spec = importlib.util.spec_from_file_location("raster_maker_original", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as err:  # it imports matplotlib, bmtk, pandas and statsmodels at the top
+        raise SkipTool(f"the original module {path} does not import here: {err}") from None
+    return _legacy_driver(module.SonataWriter, module.make_noise, module.make_save_spikes)
 
 
 class SkipTool(Exception):
