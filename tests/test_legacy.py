@@ -1,17 +1,28 @@
-"""Tests of raster_maker.legacy against faithful copies of the original algorithms."""
+"""Tests of raster_maker.legacy: the original module's recorded outputs, and our own rules.
 
-# ruff: noqa: NPY002 - these tests reproduce the original's use of numpy's global generator
+The numbers of the original module (L5NeuronSimulation's raster_maker.py) were recorded once,
+outside the project, by running the cases of ``fixtures/legacy/cases.py`` on it (see
+``fixtures/legacy/README.md``). Here the same cases run on :mod:`raster_maker.legacy` and
+must give the very same arrays.
+"""
+
+# ruff: noqa: NPY002 - these tests drive numpy's global generator, as the legacy API does
 from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
-import scipy.signal as ss
 import scipy.stats
 
 from raster_maker import legacy, sonata
 from raster_maker.legacy import (
     SonataWriter,
+    UnclosedWriterWarning,
     make_noise,
     make_save_spikes,
     minmax,
@@ -19,73 +30,33 @@ from raster_maker.legacy import (
     zscore,
 )
 
+FIXTURES = Path(__file__).parent / "fixtures" / "legacy"
 SPIKES = (["timestamps", "node_ids"], [float, np.uint64])
 
 
-# -- faithful copies of the original module (L5NeuronSimulation/raster_maker.py) ---------
-class OriginalSonataWriter:
-    def __init__(self, f_name, groups, datasets, types):
-        self.file = h5py.File(f_name, "w")
-        self.group = self.file
-        for group in groups:
-            self.group = self.group.create_group(group)
-        self.datasets = {}
-        for i, ds in enumerate(datasets):
-            self.datasets[ds] = self.group.create_dataset(
-                ds, data=[], dtype=types[i], chunks=True, maxshape=(None,)
-            )
-
-    def append_ds(self, vals, ds):
-        length = len(self.datasets[ds])
-        self.datasets[ds].resize((length + len(vals),))
-        self.datasets[ds][length:] = vals
-
-    def append_repeat(self, ds, val, N):  # noqa: N803
-        self.append_ds([val for i in range(N)], ds)
-
-    def close(self):
-        self.file.close()
+def _load_cases():
+    spec = importlib.util.spec_from_file_location("legacy_cases", FIXTURES / "cases.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def original_minmax(x):
-    return (x - np.min(x)) / (np.max(x) - np.min(x))
+cases = _load_cases()
 
 
-def original_make_noise(num_traces=100, num_samples=4999):
-    B = [0.049922035, -0.095993537, 0.050612699, -0.004408786]
-    A = [1, -2.494956002, 2.017265875, -0.522189400]
-    invfn = np.zeros((num_traces, num_samples))
-    for i in np.arange(0, num_traces):
-        wn = np.random.normal(loc=1, scale=0.5, size=num_samples + 2000)
-        invfn[i, :] = original_minmax(ss.lfilter(B, A, wn)[2000:]) + 0.5
-    return invfn
+def recorded(fixture: str, case: str) -> dict[str, np.ndarray]:
+    """The arrays the original module gave for one case."""
+    with np.load(FIXTURES / fixture) as npz:
+        return {k.split("/", 1)[1]: npz[k] for k in npz.files if k.split("/", 1)[0] == case}
 
 
-def original_shift_exc_noise(ts, nid, seconds, time_shift=4, _k=4):
-    # the original hard-codes 4; _k lets the tests apply the same statements with another shift
-    h = np.histogram(ts, bins=np.arange(0, seconds * 1000, 1))
-    fr_prof = h[0] / (0.001 * (np.max(nid) + 1))
-    wrap = fr_prof[-_k:]
-    fr_prof[_k:] = fr_prof[0:-_k]
-    fr_prof[0:_k] = wrap
-    fr_prof = original_minmax(fr_prof) + 0.5
-    return fr_prof
-
-
-def original_make_save_spikes(
-    writer, exp, dist, numUnits=100, rateProf=None, start_id=0, start_time=0
-):  # noqa: N803
-    for i in np.arange(0, numUnits):
-        r = rateProf[i, :]
-        r[r < 0] = 0
-        if exp:
-            rate_temp = r * np.exp(dist[i])
-        else:
-            rate_temp = r * dist[i]
-        numbPoints = scipy.stats.poisson(rate_temp / 1000).rvs()  # noqa: N806
-        simSpks = np.where(numbPoints > 0)[0]  # noqa: N806
-        writer.append_repeat("node_ids", i + start_id, len(simSpks))
-        writer.append_ds(simSpks + start_time, "timestamps")
+def assert_same(got: dict, want: dict) -> None:
+    assert set(got) == set(want)
+    for key, val in want.items():
+        val_got = np.asarray(got[key])
+        assert val_got.dtype == val.dtype, key
+        np.testing.assert_array_equal(val_got, val, err_msg=key)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -99,19 +70,20 @@ def spike_writer(path, **kw):
     return SonataWriter(path, ["spikes", "exc_stim"], *SPIKES, **kw)
 
 
-def groups_inputs(n_groups=3, units=20, n_ms=2000, seed=7):
-    """Build-script style inputs: per group a noise trace repeated over its units."""
-    np.random.seed(seed)
-    noise = make_noise(num_traces=n_groups, num_samples=n_ms)
-    dists = [np.random.normal(0.5, 0.6, units) for _ in range(n_groups)]
-    profs = [np.tile(noise[g], (units, 1)) for g in range(n_groups)]
-    return dists, profs
+def temporaries(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if ".raster_maker-tmp-" in p.name]
+
+
+# -- the recorded inputs are the ones the cases make ---------------------------------------
+def test_fixture_inputs_are_reproduced():
+    assert_same(cases.spike_inputs(), recorded("make_save_spikes.npz", "inputs"))
+    assert_same(cases.raster_inputs(), recorded("shift_exc_noise.npz", "inputs"))
 
 
 # -- normalisations -----------------------------------------------------------------------
 def test_minmax_and_zscore_values():
     x = np.array([2.0, 4.0, 6.0, 10.0])
-    np.testing.assert_array_equal(minmax(x), original_minmax(x))
+    np.testing.assert_array_equal(minmax(x), [0.0, 0.25, 0.5, 1.0])
     np.testing.assert_array_equal(zscore(x), (x - x.mean()) / x.std(ddof=0))
     np.testing.assert_allclose(zscore(x).std(), 1.0, rtol=1e-12)
 
@@ -127,16 +99,10 @@ def test_normalisation_errors(func, x, match):
 
 
 # -- make_noise ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("traces", "samples"), [(100, 4999), (3, 20000), (1, 2), (0, 10)])
-def test_make_noise_is_the_original(traces, samples):
-    np.random.seed(12345)
-    want = original_make_noise(traces, samples)
-    after_want = np.random.random()
-    np.random.seed(12345)
-    got = make_noise(traces, samples)
-    assert np.random.random() == after_want  # the global stream is consumed identically
-    assert got.shape == (traces, samples)
-    np.testing.assert_array_equal(got, want)
+@pytest.mark.parametrize("name", list(cases.NOISE_CASES))
+def test_make_noise_matches_the_original(name):
+    # the traces, and the next draw after them: the global stream is consumed identically
+    assert_same(cases.noise_case(legacy, name), recorded("make_noise.npz", name))
 
 
 def test_make_noise_chunked_is_the_same(monkeypatch):
@@ -160,6 +126,7 @@ def test_make_noise_range():
         ({"num_traces": -1}, ValueError, "'num_traces': -1"),
         ({"num_samples": 1}, ValueError, "'num_samples': 1. Allowed: an integer >= 2"),
         ({"num_samples": 10.5}, TypeError, "'num_samples' must be an integer"),
+        ({"num_traces": np.arange(500)}, TypeError, r"single number, got shape \(500,\)"),
     ],
 )
 def test_make_noise_errors(kw, exc, match):
@@ -168,6 +135,25 @@ def test_make_noise_errors(kw, exc, match):
 
 
 # -- shift_exc_noise ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["default", "default_h5py"])
+def test_shift_exc_noise_matches_the_original(tmp_path, name):
+    case, from_h5py = name.removesuffix("_h5py"), name.endswith("_h5py")
+    got = cases.shift_case(legacy, case, tmp_path if from_h5py else None)
+    assert got["profile"].shape == (599,)  # edges 0..599: 599 bins
+    assert_same(got, recorded("shift_exc_noise.npz", name))
+
+
+@pytest.mark.parametrize("name", ["time_shift_2", "time_shift_2_h5py"])
+def test_shift_exc_noise_honours_the_time_shift_the_original_ignored(name):
+    # the original always shifted by 4, whatever time_shift said (the study passes 2)
+    want = recorded("shift_exc_noise.npz", name)["profile"]
+    raster = cases.raster_inputs()
+    ours_4 = shift_exc_noise(raster["ts"], raster["nid"], cases.SHIFT_SECONDS, time_shift=4)
+    ours_2 = shift_exc_noise(raster["ts"], raster["nid"], cases.SHIFT_SECONDS, time_shift=2)
+    np.testing.assert_array_equal(ours_4, want)
+    assert not np.array_equal(ours_2, want)
+
+
 @pytest.fixture
 def raster():
     rng = np.random.default_rng(2024)
@@ -176,31 +162,23 @@ def raster():
     return ts, nid
 
 
-def test_shift_exc_noise_default_is_the_original(raster):
+@pytest.mark.parametrize("k", [1, 2, 4, 7, 100, 1499])
+def test_shift_exc_noise_shift_as_documented(raster, k):
+    """Bins k: hold the profile k bins earlier, bins :k hold its bins [n - 2k, n - k)."""
     ts, nid = raster
-    want = original_shift_exc_noise(ts, nid, 3)
-    got = shift_exc_noise(ts, nid, 3)
-    assert got.shape == (2999,)  # edges 0..2999: 2999 bins
-    np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(shift_exc_noise(ts, nid, 3, time_shift=4), want)
-
-
-@pytest.mark.parametrize("k", [1, 2, 7, 100, 1499])
-def test_shift_exc_noise_honours_time_shift(raster, k):
-    ts, nid = raster
-    # the original's statements with k instead of its hard-coded 4
-    np.testing.assert_array_equal(
-        shift_exc_noise(ts, nid, 3, time_shift=k), original_shift_exc_noise(ts, nid, 3, _k=k)
-    )
+    unshifted = shift_exc_noise(ts, nid, 3, time_shift=0)  # min-max is affine-invariant
+    n = unshifted.size
+    want = minmax(np.concatenate([unshifted[n - 2 * k : n - k], unshifted[: n - k]])) + 0.5
+    np.testing.assert_allclose(shift_exc_noise(ts, nid, 3, time_shift=k), want, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("k", [-5, 0, 1, 4, 50, 2998, 5000])
 def test_shift_exc_noise_circular_is_a_roll(raster, k):
     ts, nid = raster
-    counts, _ = np.histogram(ts, bins=np.arange(0, 3000, 1))
-    prof = counts / (0.001 * (nid.max() + 1))
-    want = original_minmax(np.roll(prof, k)) + 0.5
-    np.testing.assert_array_equal(shift_exc_noise(ts, nid, 3, time_shift=k, circular=True), want)
+    unshifted = shift_exc_noise(ts, nid, 3, time_shift=0)
+    np.testing.assert_array_equal(
+        shift_exc_noise(ts, nid, 3, time_shift=k, circular=True), np.roll(unshifted, k)
+    )
 
 
 def test_shift_exc_noise_original_quirk_differs_from_roll(raster):
@@ -220,6 +198,13 @@ def test_shift_exc_noise_zero_shift_is_unshifted(raster):
     )
 
 
+def test_shift_exc_noise_accepts_lists(raster):
+    ts, nid = raster
+    np.testing.assert_array_equal(
+        shift_exc_noise(list(ts), list(nid), 3), shift_exc_noise(ts, nid, 3)
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "kw", "exc", "match"),
     [
@@ -230,6 +215,7 @@ def test_shift_exc_noise_zero_shift_is_unshifted(raster):
         (([1.0, 2.5], [0, 1], 1), {"time_shift": -1}, ValueError, "'time_shift': -1"),
         (([1.0, 2.5], [0, 1], 1), {"time_shift": 500}, ValueError, "time_shift <= 499"),
         (([1.0, 2.5], [0, 1], 1), {"time_shift": 1.5}, TypeError, "'time_shift' must be an int"),
+        (([1.0, 2.5], [0, 1], np.ones(9)), {}, TypeError, r"'seconds'.*shape \(9,\)"),
         (([], [0], 1), {}, ValueError, "is constant"),
     ],
 )
@@ -238,8 +224,10 @@ def test_shift_exc_noise_errors(args, kw, exc, match):
         shift_exc_noise(*args, **kw)
 
 
-# -- make_save_spikes: the very numbers of the original -----------------------------------
+# -- make_save_spikes: the original's numbers ---------------------------------------------
 def test_scipy_poisson_rvs_consumes_the_global_stream_like_numpy():
+    # the original drew scipy.stats.poisson(rate / 1000).rvs() per unit; we draw whole
+    # blocks with np.random.poisson: the same values, in the same order
     rng = np.random.default_rng(5)
     lam = rng.uniform(0, 0.05, (30, 800))
     lam[3, :] = 0
@@ -253,96 +241,142 @@ def test_scipy_poisson_rvs_consumes_the_global_stream_like_numpy():
     np.testing.assert_array_equal(whole, per_unit)
 
 
-@pytest.mark.parametrize("exp", [True, False])
-@pytest.mark.parametrize("chunk", [None, 3000])
-def test_make_save_spikes_is_the_original(tmp_path, monkeypatch, exp, chunk):
+@pytest.mark.parametrize("name", list(cases.SPIKE_CASES))
+@pytest.mark.parametrize("chunk", [None, 1000])
+def test_make_save_spikes_matches_the_original(tmp_path, monkeypatch, name, chunk):
     if chunk:
-        monkeypatch.setattr(legacy, "_CHUNK_VALUES", chunk)  # 1 unit per block
-    np.random.seed(31)
-    noise = make_noise(4, 2500)
-    prof = np.repeat(noise, 10, axis=0) * 20 - 14  # 40 units, some negative rates
-    assert (prof < 0).any()
-    dist = np.random.normal(0.5, 0.6, 40) if exp else np.random.uniform(0, 3, 40)
-    kwargs = {"numUnits": 37, "start_id": 5, "start_time": 100}
-
-    np.random.seed(2)
-    ref = OriginalSonataWriter(tmp_path / "orig.h5", ["spikes", "exc_stim"], *SPIKES)
-    original_make_save_spikes(ref, exp, dist, rateProf=prof.copy(), **kwargs)
-    ref.close()
-    after_ref = np.random.random()
-
-    np.random.seed(2)
-    prof_before = prof.copy()
-    with spike_writer(tmp_path / "new.h5") as w:
-        make_save_spikes(w, exp, dist, rateProf=prof, **kwargs)
-    assert np.random.random() == after_ref
-    np.testing.assert_array_equal(prof, prof_before)  # not clipped in place
-
-    want_ids, want_ts = read_pop(tmp_path / "orig.h5")
-    got_ids, got_ts = read_pop(tmp_path / "new.h5")
-    assert want_ids.size > 500
-    np.testing.assert_array_equal(got_ids, want_ids)
-    np.testing.assert_array_equal(got_ts, want_ts)
-    assert got_ids.dtype == np.uint64 and got_ts.dtype == np.float64
+        monkeypatch.setattr(legacy, "_CHUNK_VALUES", chunk)  # 2 units per block
+    want = recorded("make_save_spikes.npz", name)
+    assert want["node_ids"].size > 150
+    assert_same(cases.spikes_case(legacy, name, tmp_path), want)
 
 
-def test_make_save_spikes_works_with_the_original_writer(tmp_path):
-    np.random.seed(4)
-    prof = np.tile(make_noise(1, 1000), (5, 1)) * 30
-    ref = OriginalSonataWriter(tmp_path / "orig.h5", ["spikes", "exc_stim"], *SPIKES)
-    make_save_spikes(ref, False, np.ones(5), numUnits=5, rateProf=prof)
-    ref.close()
-    ids, ts = read_pop(tmp_path / "orig.h5")
-    assert ids.size == ts.size > 0
+def _as_list_of_lists(a):
+    return a.tolist()
 
 
-# -- a build script, read back by BMTK and libsonata ---------------------------------------
-def write_groups(path, dists, profs, units):
-    with SonataWriter(
-        path, ["spikes", "exc_stim"], ["timestamps", "node_ids"], [float, np.uint64]
-    ) as w:
-        for g, (dist, prof) in enumerate(zip(dists, profs, strict=True)):
-            make_save_spikes(w, True, dist, numUnits=units, rateProf=prof, start_id=g * units)
+def _as_list_of_rows(a):
+    return list(a)
 
 
-def expected_groups(dists, profs, units, seed):
-    """The stated semantics, written out unit by unit."""
+@pytest.mark.parametrize(
+    ("form", "dist", "rate_prof"),
+    [
+        ("dist (n, 1)", lambda d: d[:, None], None),
+        ("dist (n, 1, 1)", lambda d: d[:, None, None], None),
+        ("dist list", lambda d: d.tolist(), None),
+        ("dist list of 1-element lists", lambda d: d[:, None].tolist(), None),
+        ("rateProf list of lists", None, _as_list_of_lists),
+        ("rateProf list of arrays", None, _as_list_of_rows),
+    ],
+)
+def test_make_save_spikes_accepts_the_originals_input_forms(tmp_path, form, dist, rate_prof):
+    inputs = cases.spike_inputs()
+    got = cases.spikes_case(
+        legacy,
+        "linear",
+        tmp_path,
+        dist=None if dist is None else dist(inputs["rates"]),
+        rate_prof=None if rate_prof is None else rate_prof(inputs["rate_prof"]),
+    )
+    assert_same(got, recorded("make_save_spikes.npz", "linear"))
+
+
+def test_make_save_spikes_reads_h5py_datasets(tmp_path):
+    inputs = cases.spike_inputs()
+    with h5py.File(tmp_path / "inputs.h5", "w") as h5:
+        h5["rate_prof"], h5["log_rates"] = inputs["rate_prof"], inputs["log_rates"]
+    with h5py.File(tmp_path / "inputs.h5", "r") as h5:
+        got = cases.spikes_case(
+            legacy, "exp", tmp_path, dist=h5["log_rates"], rate_prof=h5["rate_prof"]
+        )
+    assert_same(got, recorded("make_save_spikes.npz", "exp"))
+
+
+def test_make_save_spikes_leaves_the_rate_profile_alone(tmp_path):
+    prof = cases.spike_inputs()["rate_prof"]
+    assert (prof < 0).any()  # the original clipped these in place
+    before = prof.copy()
+    got = cases.spikes_case(legacy, "linear", tmp_path, rate_prof=prof)
+    np.testing.assert_array_equal(prof, before)
+    assert_same(got, recorded("make_save_spikes.npz", "linear"))
+
+
+class ListWriter:
+    """The least a writer needs for make_save_spikes: append_ds(vals, ds)."""
+
+    def __init__(self):
+        self.data = {"node_ids": [], "timestamps": []}
+
+    def append_ds(self, vals, ds):
+        self.data[ds].extend(np.asarray(vals).tolist())
+
+
+def test_make_save_spikes_works_with_any_writer():
+    seed, exp, key, n, start_id, start_time = cases.SPIKE_CASES["exp"]
+    inputs = cases.spike_inputs()
+    writer = ListWriter()
     np.random.seed(seed)
-    ids, ts = [], []
-    for g, (dist, prof) in enumerate(zip(dists, profs, strict=True)):
-        for i in range(units):
-            rate = np.clip(prof[i], 0, None) * np.exp(dist[i])
-            t = np.flatnonzero(np.random.poisson(rate / 1000) > 0)
-            ids.append(np.full(t.size, g * units + i, np.uint64))
-            ts.append(t.astype(np.float64))
-    return np.concatenate(ids), np.concatenate(ts)
+    make_save_spikes(
+        writer, exp, inputs[key], n, inputs["rate_prof"], start_id=start_id, start_time=start_time
+    )
+    want = recorded("make_save_spikes.npz", "exp")
+    np.testing.assert_array_equal(writer.data["node_ids"], want["node_ids"])
+    np.testing.assert_array_equal(writer.data["timestamps"], want["timestamps"])
 
 
-def test_build_script_groups_read_by_bmtk_and_libsonata(tmp_path):
+# -- the study's flow: never-closed writers, read back at once, (n, 1) dist ---------------
+def _let_go(fname):
+    return pytest.warns(
+        UnclosedWriterWarning,
+        match=rf"{fname}' \(created at .*cases.py:\d+\) was garbage-collected without "
+        r"close\(\); its data were written and the file moved into place",
+    )
+
+
+def test_study_flow_matches_the_original(tmp_path):
+    files = {key: tmp_path / fname for key, (fname, _) in cases.FLOW_FILES.items()}
+    drawn = {}
+    np.random.seed(cases.STUDY_SEED + 9)
+    with _let_go("exc_stim_spikes.h5"):
+        drawn["exc"] = cases.exc_groups(legacy, files["exc"])
+    assert files["exc"].exists()  # there as soon as the function has returned
+    np.random.seed(cases.STUDY_SEED + 10)
+    with _let_go("prox_inh_stim_spikes.h5"):  # reads the excitation file with h5py first
+        drawn["prox"] = cases.shifted_inhibition(legacy, files["exc"], files["prox"])
+    np.random.seed(cases.STUDY_SEED + 11)
+    with _let_go("dist_inh_stim_spikes.h5"):
+        drawn["dist"] = cases.rhythmic_inhibition(legacy, files["dist"])
+
+    got = cases.flow_result(tmp_path, drawn)
+    want = recorded("study_flow.npz", "flow")
+    for key in ("exc_rates", "prox_rates", "dist_rates"):
+        # drawn by scipy.stats (levy_stable, truncnorm) from the global stream, not by us:
+        # if these differ, scipy's samplers changed, and the fixtures must be re-recorded
+        np.testing.assert_array_equal(
+            got[key], want[key], err_msg=f"{key}: scipy {scipy.__version__} draws differ"
+        )
+    assert_same(got, want)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.name for f in files.values())
+    for key, (_, pop) in cases.FLOW_FILES.items():
+        with h5py.File(files[key], "r") as h5:
+            assert h5.attrs["magic"] == 0x0A7A
+            assert sonata.SORTINGS[h5["spikes"][pop].attrs["sorting"]] == "by_id"
+
+
+def test_study_flow_files_read_by_bmtk_and_libsonata(tmp_path):
     import libsonata
     from bmtk.utils.reports.spike_trains import SpikeTrains
 
-    units = 20
-    dists, profs = groups_inputs(units=units)
     path = tmp_path / "exc_stim_spikes.h5"
-    np.random.seed(100)
-    write_groups(path, dists, profs, units)
-    want_ids, want_ts = expected_groups(dists, profs, units, seed=100)
-
-    ids, ts = read_pop(path)
-    np.testing.assert_array_equal(ids, want_ids)
-    np.testing.assert_array_equal(ts, want_ts)
-    assert set(np.unique(ids)) <= set(range(3 * units)) and np.unique(ids).size > 50
-    assert ts.min() >= 0 and ts.max() < 2000 and np.all(ts == np.round(ts))
-    with h5py.File(path, "r") as h5:
-        assert h5.attrs["magic"] == 0x0A7A
-        grp = h5["spikes/exc_stim"]
-        assert grp["timestamps"].attrs["units"] == "ms"
-        assert h5py.check_enum_dtype(grp.attrs.get_id("sorting").dtype) is not None
-        assert sonata.SORTINGS[grp.attrs["sorting"]] == sonata.sort_order_of(ids, ts) == "by_id"
+    np.random.seed(cases.STUDY_SEED + 9)
+    with _let_go("exc_stim_spikes.h5"):
+        cases.exc_groups(legacy, path)
+    want = recorded("study_flow.npz", "flow")
+    want_ids, want_ts = want["exc_node_ids"], want["exc_timestamps"]
 
     pop = libsonata.SpikeReader(str(path))["exc_stim"]
-    got = np.array(pop.get(), dtype=[("id", np.uint64), ("t", np.float64)])
+    got = np.array(pop.get(), dtype=[("id", np.int64), ("t", np.float64)])
     np.testing.assert_array_equal(got["id"], want_ids)
     np.testing.assert_array_equal(got["t"], want_ts)
     assert pop.sorting == "by_id"
@@ -351,7 +385,7 @@ def test_build_script_groups_read_by_bmtk_and_libsonata(tmp_path):
     assert list(trains.populations) == ["exc_stim"]
     df = trains.to_dataframe(populations="exc_stim", with_population_col=False)
     df = df.sort_values(["node_ids", "timestamps"], kind="stable")
-    np.testing.assert_array_equal(df["node_ids"].to_numpy(np.uint64), want_ids)
+    np.testing.assert_array_equal(df["node_ids"].to_numpy(np.int64), want_ids)
     np.testing.assert_array_equal(df["timestamps"].to_numpy(np.float64), want_ts)
 
 
@@ -411,13 +445,19 @@ def _nan_at(shape, idx, val=np.nan):
     ("kw", "exc", "match"),
     [
         (_bad(rateProf=None), ValueError, "'rateProf' is required.*Got None"),
-        (_bad(rateProf=np.ones(50)), ValueError, r"'rateProf': \(50,\) with numUnits=4"),
-        (_bad(rateProf=np.ones((3, 50))), ValueError, r"'rateProf': \(3, 50\).*at least numUnits"),
-        (_bad(rateProf=np.ones((4, 5, 2))), ValueError, r"'rateProf': \(4, 5, 2\)"),
+        (_bad(rateProf=np.ones(50)), ValueError, r"'rateProf': shape \(50,\) .* numUnits=4"),
+        (_bad(rateProf=np.ones((3, 50))), ValueError, r"'rateProf': shape \(3, 50\).*at least"),
+        (_bad(rateProf=np.ones((4, 5, 2))), ValueError, r"'rateProf': shape \(4, 5, 2\)"),
+        (_bad(rateProf=[[1.0] * 50] * 3 + [[1.0]]), ValueError, r"'rateProf': \[\[1.0,"),
         (_bad(rateProf=_nan_at((4, 50), (2, 7))), ValueError, r"'rateProf': nan \(unit 2, bin 7\)"),
         (_bad(rateProf=_nan_at((4, 50), (3, 0), np.inf)), ValueError, "'rateProf': inf"),
         (_bad(dist=np.zeros(3)), ValueError, "'dist': 3 values for numUnits=4"),
         (_bad(dist=None), ValueError, "'dist': None"),
+        (_bad(dist=3.0), ValueError, r"shape for 'dist': 3.0. Allowed: .*\(numUnits, 1\)"),
+        (_bad(dist=np.ones((4, 2))), ValueError, r"shape for 'dist': shape \(4, 2\)"),
+        (_bad(dist=np.ones((1, 4))), ValueError, r"shape for 'dist': shape \(1, 4\)"),
+        (_bad(dist=[[0.0], [0.0, 1.0], [0.0], [0.0]]), ValueError, "value for 'dist': \\[\\["),
+        (_bad(dist=np.zeros((3, 1))), ValueError, r"'dist': 3 values for numUnits=4"),
         (_bad(dist=[0, 0, np.nan, 0]), ValueError, r"'dist': nan \(unit 2\)"),
         (_bad(dist=[0, -np.inf, 0, 0]), ValueError, r"'dist': -inf \(unit 1\)"),
         (_bad(dist=[0, 0, 0, 800.0]), ValueError, "overflows np.exp"),
@@ -443,6 +483,28 @@ def test_make_save_spikes_bad_inputs(tmp_path, kw, exc, match):
     np.testing.assert_array_equal(np.random.get_state()[1], state)  # nothing drawn
     ids, ts = read_pop(tmp_path / "s.h5")
     assert ids.size == ts.size == 0  # nothing appended
+
+
+BIG = np.arange(5000.0)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        _bad(dist=BIG.reshape(1000, 5)),
+        _bad(dist=BIG[:9, None], numUnits=10, rateProf=np.ones((10, 5))),
+        _bad(rateProf=BIG),
+        _bad(rateProf=BIG.reshape(2, 50, 50)),
+        _bad(numUnits=BIG.astype(int)),
+        _bad(exp=BIG),
+        _bad(start_time=BIG),
+    ],
+)
+def test_make_save_spikes_errors_never_print_a_whole_array(kw):
+    with pytest.raises((TypeError, ValueError), match=r"shape \(\d+[,\d ]*\)") as info:
+        make_save_spikes(ListWriter(), **kw)
+    message = str(info.value)
+    assert len(message) < 300 and "\n" not in message and "..." in message
 
 
 def test_make_save_spikes_needs_a_writer():
@@ -616,3 +678,130 @@ def test_writer_closed_is_final(tmp_path):
 def test_writer_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         spike_writer(tmp_path / "no" / "a.h5")
+
+
+def test_writer_append_errors_never_print_a_whole_array(tmp_path):
+    with spike_writer(tmp_path / "a.h5") as w:
+        with pytest.raises(ValueError, match=r"'val': shape \(5000,\) \[0.0, 1.0, 2.0, 3.0, ...\]"):
+            w.append_repeat("node_ids", BIG, 2)
+        with pytest.raises(ValueError, match=r"shape \(2, 2500\)"):
+            w.append_ds(BIG.reshape(2, 2500), "timestamps")
+
+
+# -- a writer never closed ------------------------------------------------------------------
+def _append_some(w, n=3):
+    w.append_ds(np.arange(float(n)), "timestamps")
+    w.append_repeat("node_ids", 7, n)
+
+
+def test_unclosed_writer_is_written_when_let_go(tmp_path):
+    path = tmp_path / "a.h5"
+
+    def build():  # the study's habit: make a writer, fill it, return without close()
+        _append_some(spike_writer(path, buffer_size=2), n=5)
+
+    with pytest.warns(UnclosedWriterWarning, match=r"without close\(\); its data were written"):
+        build()
+    ids, ts = read_pop(path)  # complete as soon as build() has returned
+    np.testing.assert_array_equal(ts, np.arange(5.0))
+    np.testing.assert_array_equal(ids, np.full(5, 7))
+    with h5py.File(path, "r") as h5:  # closed as by close(): the SONATA attributes are there
+        assert h5.attrs["magic"] == 0x0A7A
+    assert temporaries(tmp_path) == []
+
+
+def test_unclosed_writer_warning_points_at_the_caller(tmp_path):
+    with pytest.warns(UnclosedWriterWarning) as record:
+        spike_writer(tmp_path / "a.h5")  # made and dropped on this line
+    assert Path(record[0].filename).name == "test_legacy.py"
+    assert f"test_legacy.py:{record[0].lineno})" in str(record[0].message)
+
+
+def test_unclosed_writer_let_go_while_an_exception_is_in_flight_is_discarded(tmp_path):
+    path = tmp_path / "a.h5"
+    path.write_bytes(b"earlier")
+
+    def fail():
+        w = spike_writer(path, overwrite=True)
+        _append_some(w)
+        try:
+            raise RuntimeError("boom")
+        finally:
+            del w  # let go while RuntimeError propagates
+
+    with pytest.warns(
+        UnclosedWriterWarning, match="RuntimeError was in flight, so it was discarded"
+    ):
+        with pytest.raises(RuntimeError, match="boom"):
+            fail()
+    assert path.read_bytes() == b"earlier"
+    assert temporaries(tmp_path) == []
+
+
+def test_unclosed_writer_let_go_after_a_caught_exception_is_written(tmp_path):
+    # documented: once handled, the exception is no longer in flight; the writer is let go
+    # after the handler and keeps what was appended before the exception, as the original
+    path = tmp_path / "a.h5"
+
+    def fail():
+        w = spike_writer(path)
+        _append_some(w)
+        raise RuntimeError("boom")
+
+    with pytest.warns(UnclosedWriterWarning, match="its data were written"):
+        try:
+            fail()
+        except RuntimeError:
+            pass
+    assert read_pop(path)[1].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_unclosed_writer_made_while_handling_an_exception_is_written(tmp_path):
+    path = tmp_path / "a.h5"
+
+    def build():
+        _append_some(spike_writer(path))
+
+    with pytest.warns(UnclosedWriterWarning, match="its data were written"):
+        try:
+            raise KeyError("handled")
+        except KeyError:
+            build()  # the KeyError being handled did not unwind through build()
+    assert read_pop(path)[1].size == 3
+
+
+def test_unclosed_writer_that_cannot_be_written_is_discarded(tmp_path):
+    path = tmp_path / "a.h5"
+
+    def build():
+        w = spike_writer(path)
+        w.append_ds([1.0, 2.0], "timestamps")
+        w.append_repeat("node_ids", 0, 1)
+
+    with pytest.warns(UnclosedWriterWarning, match="writing it failed .*1 node_ids but 2 times"):
+        build()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_closed_or_aborted_writers_do_not_warn(tmp_path):
+    with spike_writer(tmp_path / "a.h5") as w:
+        _append_some(w)
+    w = spike_writer(tmp_path / "b.h5")
+    w.close()
+    w = spike_writer(tmp_path / "c.h5")
+    w.abort()
+    del w
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.h5", "b.h5"]
+
+
+def test_core_spikes_writer_let_go_is_still_discarded(tmp_path, caplog):
+    # the shared mixin commits only writers that ask for it (the legacy SonataWriter)
+    path = tmp_path / "core.h5"
+
+    def build():
+        sonata.SpikesWriter(path).append("p", [0, 1], [1.0, 2.0])
+
+    with caplog.at_level(logging.WARNING, logger="raster_maker"):
+        build()
+    assert "was never closed; discarding it" in caplog.text
+    assert list(tmp_path.iterdir()) == []

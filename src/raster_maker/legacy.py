@@ -14,7 +14,11 @@ What differs from the original (all listed in ``docs/legacy.md``):
   original's shift exactly, quirk included (see its docstring).
 - ``SonataWriter`` refuses an existing file unless ``overwrite=True``, writes under a
   temporary name and moves the file into place on ``close()`` (a crash leaves nothing
-  half-written), buffers appends, and adds the SONATA attributes to a spikes layout.
+  half-written), buffers appends, and adds the SONATA attributes to a spikes layout. A
+  writer never closed is still written when it is garbage-collected or at exit, with a
+  warning, unless an exception is in flight then (see :class:`SonataWriter`).
+- ``make_save_spikes`` accepts what the original accepted: ``dist`` of shape ``(n,)`` or
+  ``(n, 1)``, ``rateProf`` as an array or a list of rows, h5py datasets.
 - Bad inputs raise ``TypeError`` / ``ValueError`` naming the parameter, the value and what
   is allowed, before anything is drawn or written (the original fell into ``pdb``, or
   produced NaN with a RuntimeWarning).
@@ -28,6 +32,7 @@ import contextlib
 import logging
 import numbers
 import os
+import reprlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,7 @@ import scipy.signal as ss
 from . import sonata
 from ._atomic import (
     AtomicWriterMixin,
+    UnclosedWriterWarning,
     check_destination,
     commit_temporary,
     temporary_name,
@@ -47,6 +53,7 @@ from ._check import check_int, check_number
 
 __all__ = [
     "SonataWriter",
+    "UnclosedWriterWarning",
     "make_noise",
     "make_save_spikes",
     "minmax",
@@ -67,9 +74,53 @@ _H5_CHUNK = 1 << 12  # HDF5 chunk length: small files stay small, big blocks sta
 _MAX_LAM = float(np.iinfo(np.int64).max - np.sqrt(np.iinfo(np.int64).max) * 10)
 
 
-# -- normalisations -------------------------------------------------------------------
+# -- error messages and normalisations --------------------------------------------------
+_SHORT = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 4
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
+def _describe(x: Any, n_values: int = 4) -> str:
+    """``x`` for an error message: its shape and first few values, never a whole array."""
+    if isinstance(x, (str, bytes)) or x is None:
+        return _SHORT.repr(x)
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError):  # ragged nested lists and the like
+        return _SHORT.repr(x)
+    if arr.ndim == 0:
+        return _SHORT.repr(x)
+    head = ", ".join(_SHORT.repr(v) for v in arr.reshape(-1)[:n_values].tolist())
+    more = ", ..." if arr.size > n_values else ""
+    return f"shape {arr.shape} [{head}{more}]"
+
+
+def _as_array(name: str, x: Any, allowed: str) -> np.ndarray:
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError):  # e.g. rows of different lengths
+        raise ValueError(
+            f"Invalid value for '{name}': {_describe(x)}. Allowed: {allowed}."
+        ) from None
+
+
+def _scalar(name: str, value: Any) -> Any:
+    """Refuse an array where one number is expected (the type checks come after)."""
+    if isinstance(value, (list, tuple)) or getattr(value, "shape", ()):
+        raise TypeError(f"'{name}' must be a single number, got {_describe(value)}.")
+    return value
+
+
+def _int(name: str, value: Any, **kw: Any) -> int:
+    return check_int(name, _scalar(name, value), **kw)
+
+
+def _number(name: str, value: Any, **kw: Any) -> float:
+    return check_number(name, _scalar(name, value), **kw)
+
+
 def _finite_array(name: str, x: Any) -> np.ndarray:
-    arr = np.asarray(x)
+    arr = _as_array(name, x, "an array of numbers")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"'{name}' must be numeric, got dtype {arr.dtype}.")
     if arr.size == 0:
@@ -184,8 +235,8 @@ def make_noise(num_traces: int = 100, num_samples: int = 4999) -> np.ndarray:
     >>> make_noise(2, 1000).shape
     (2, 1000)
     """
-    num_traces = check_int("num_traces", num_traces, min_value=0)
-    num_samples = check_int("num_samples", num_samples, min_value=2)
+    num_traces = _int("num_traces", num_traces, min_value=0)
+    num_samples = _int("num_samples", num_samples, min_value=2)
     width = num_samples + _NOISE_WARMUP
     out = np.empty((num_traces, num_samples))
     per_block = max(1, _CHUNK_VALUES // width)
@@ -223,9 +274,11 @@ def shift_exc_noise(
     Parameters
     ----------
     ts : array_like of float
-        Spike times in ms, finite.
+        Spike times in ms, finite: an array, a list or an h5py dataset (as read from a
+        spikes file, e.g. ``h5["spikes/exc_stim/timestamps"]``).
     nid : array_like of int
-        Node id of each spike; ``max(nid) + 1`` is taken as the population size.
+        Node id of each spike (array, list or h5py dataset); ``max(nid) + 1`` is taken as
+        the population size.
     seconds : float
         Length of the raster in s; ``seconds * 1000 >= 2``.
     time_shift : int, default 4
@@ -253,7 +306,7 @@ def shift_exc_noise(
     >>> prof.shape
     (9,)
     """
-    ts = np.asarray(ts)
+    ts = _as_array("ts", ts, "a 1-D array of spike times in ms")
     if ts.ndim != 1 or (ts.size and ts.dtype.kind not in "iuf"):
         raise TypeError(
             f"'ts' must be a 1-D array of spike times in ms, got {ts.dtype} {ts.shape}."
@@ -263,17 +316,17 @@ def shift_exc_noise(
     nid = _finite_array("nid", nid)
     if np.min(nid) < 0:
         raise ValueError(f"Invalid value in 'nid': {np.min(nid)}. Allowed: node ids >= 0.")
-    seconds = check_number("seconds", seconds, min_value=0.002, units="s")
+    seconds = _number("seconds", seconds, min_value=0.002, units="s")
     if not isinstance(circular, (bool, np.bool_)):
         raise TypeError(f"'circular' must be a bool, got {type(circular).__name__} {circular!r}.")
     counts, _ = np.histogram(ts, bins=np.arange(0, seconds * 1000, 1))
     profile = counts / (0.001 * (np.max(nid) + 1))
     n = profile.size
     if circular:
-        k = check_int("time_shift", time_shift)
+        k = _int("time_shift", time_shift)
         profile = np.roll(profile, k)
     else:
-        k = check_int("time_shift", time_shift, min_value=0)
+        k = _int("time_shift", time_shift, min_value=0)
         if k > n // 2:
             raise ValueError(
                 f"Invalid value for 'time_shift': {k}. Allowed: 0 <= time_shift <= {n // 2} "
@@ -299,25 +352,31 @@ def _check_bool(name: str, value: Any) -> bool:
         isinstance(value, numbers.Integral) and value in (0, 1)
     ):
         return bool(value)
-    raise TypeError(f"'{name}' must be a bool, got {type(value).__name__} {value!r}.")
+    raise TypeError(f"'{name}' must be a bool, got {type(value).__name__} {_describe(value)}.")
+
+
+_DIST_ALLOWED = "one firing rate (or log rate if exp) per unit, shape (numUnits,) or (numUnits, 1)"
 
 
 def _unit_factors(exp: bool, dist: Any, num_units: int) -> np.ndarray:
-    """Per-unit rate multipliers (``exp(dist[i])`` or ``dist[i]``), validated."""
-    if dist is None or np.ndim(dist) != 1:
-        raise ValueError(
-            f"Invalid value for 'dist': {dist!r} (shape {np.shape(dist)}). "
-            "Allowed: a 1-D array with one firing rate (or log rate if exp) per unit."
-        )
-    arr = np.asarray(dist)
+    """Per-unit rate multipliers (``exp(dist[i])`` or ``dist[i]``), validated.
+
+    The original multiplied unit ``i``'s profile by ``dist[i]``, so any ``dist`` whose
+    per-unit element holds one value works: shape ``(n,)``, ``(n, 1)``, ``(n, 1, 1)``...
+    """
+    if dist is None:
+        raise ValueError(f"Invalid value for 'dist': None. Allowed: {_DIST_ALLOWED}.")
+    arr = _as_array("dist", dist, _DIST_ALLOWED)
+    if arr.ndim == 0 or any(n != 1 for n in arr.shape[1:]):
+        raise ValueError(f"Invalid shape for 'dist': {_describe(dist)}. Allowed: {_DIST_ALLOWED}.")
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"'dist' must be numeric, got dtype {arr.dtype}.")
-    if arr.size < num_units:
+        raise TypeError(f"'dist' must be numeric, got dtype {arr.dtype}: {_describe(arr)}.")
+    if arr.shape[0] < num_units:
         raise ValueError(
-            f"Invalid value for 'dist': {arr.size} values for numUnits={num_units}. "
-            "Allowed: at least numUnits values."
+            f"Invalid value for 'dist': {arr.shape[0]} values for numUnits={num_units} "
+            f"({_describe(arr)}). Allowed: at least numUnits values."
         )
-    vals = arr[:num_units]
+    vals = arr.reshape(arr.shape[0])[:num_units]
     bad = ~np.isfinite(vals)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -348,14 +407,15 @@ def _check_rate_profile(rate_prof: Any, num_units: int, factors: np.ndarray) -> 
             "'rateProf' is required: a 2-D array (units x 1 ms bins) with at least numUnits "
             "rows, e.g. make_noise(...) or np.tile(profile, (numUnits, 1)). Got None."
         )
-    arr = np.asarray(rate_prof)
+    allowed = "a 2-D array or list of rows (units x 1 ms bins) with at least numUnits rows"
+    arr = _as_array("rateProf", rate_prof, allowed)
     if arr.ndim != 2 or arr.shape[0] < num_units:
         raise ValueError(
-            f"Invalid shape for 'rateProf': {arr.shape} with numUnits={num_units}. "
-            "Allowed: a 2-D array (units x 1 ms bins) with at least numUnits rows."
+            f"Invalid shape for 'rateProf': {_describe(arr)} with numUnits={num_units}. "
+            f"Allowed: {allowed}."
         )
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"'rateProf' must be numeric, got dtype {arr.dtype}.")
+        raise TypeError(f"'rateProf' must be numeric, got dtype {arr.dtype}: {_describe(arr)}.")
     rows = max(1, _CHUNK_VALUES // max(arr.shape[1], 1))
     for start in range(0, num_units, rows):  # validate everything before drawing anything
         stop = min(start + rows, num_units)
@@ -407,12 +467,14 @@ def make_save_spikes(
         Anything with the original's ``append_ds(vals, ds)`` method.
     exp : bool
         Whether ``dist`` holds log rates (fed to ``np.exp``).
-    dist : array_like of float, shape (>= numUnits,)
-        Per-unit rate multipliers (or their logs), finite; >= 0 unless ``exp``.
+    dist : array_like of float, shape (>= numUnits,) or (>= numUnits, 1)
+        Per-unit rate multipliers (or their logs), finite; >= 0 unless ``exp``. One value
+        per unit: ``np.ones((n, 1))`` works as in the original.
     numUnits : int, default 100
         Number of units, >= 0.
     rateProf : array_like, shape (>= numUnits, n_bins)
-        Rate profile of each unit, one value per 1 ms bin. Not modified.
+        Rate profile of each unit in Hz, one value per 1 ms bin: an array, a list of
+        rows or an h5py dataset. Not modified.
     start_id : int, default 0
         Node id of the first unit, >= 0.
     start_time : float, default 0
@@ -442,12 +504,12 @@ def make_save_spikes(
             f"got {type(writer).__name__}."
         )
     exp = _check_bool("exp", exp)
-    num_units = check_int("numUnits", numUnits, min_value=0)
-    start_id = check_int("start_id", start_id, min_value=0)
+    num_units = _int("numUnits", numUnits, min_value=0)
+    start_id = _int("start_id", start_id, min_value=0)
     if isinstance(start_time, numbers.Integral) and not isinstance(start_time, bool):
         start_time = int(start_time)  # integer times stay integers, as in the original
     else:
-        start_time = check_number("start_time", start_time, units="ms")
+        start_time = _number("start_time", start_time, units="ms")
     factors = _unit_factors(exp, dist, num_units)
     prof = _check_rate_profile(rateProf, num_units, factors)
     rows = max(1, _CHUNK_VALUES // max(prof.shape[1], 1))
@@ -467,7 +529,7 @@ def make_save_spikes(
 def _check_names(name: str, values: Any, *, allow_empty: bool) -> list[str]:
     if isinstance(values, str) or not isinstance(values, Sequence):
         raise TypeError(
-            f"'{name}' must be a list of names, got {type(values).__name__} {values!r}."
+            f"'{name}' must be a list of names, got {type(values).__name__} {_describe(values)}."
         )
     out = list(values)
     for v in out:
@@ -479,7 +541,7 @@ def _check_names(name: str, values: Any, *, allow_empty: bool) -> list[str]:
         raise ValueError(f"Invalid value for '{name}': []. Allowed: at least one name.")
     if len(set(out)) != len(out):
         raise ValueError(
-            f"Invalid value for '{name}': {out} repeats a name. Allowed: unique names."
+            f"Invalid value for '{name}': {_SHORT.repr(out)} repeats a name. Allowed: unique names."
         )
     return out
 
@@ -487,11 +549,11 @@ def _check_names(name: str, values: Any, *, allow_empty: bool) -> list[str]:
 def _as_dtype(ds: str, typ: Any) -> np.dtype:
     try:
         dtype = np.dtype(typ)
-    except TypeError:
+    except (TypeError, ValueError):
         dtype = None
     if dtype is None or dtype.kind not in "biuf":
         raise TypeError(
-            f"Invalid type for dataset '{ds}': {typ!r}. Allowed: a numeric numpy dtype, a "
+            f"Invalid type for dataset '{ds}': {_describe(typ)}. Allowed: a numeric numpy dtype, a "
             "Python type (float, int, bool) or a dtype string ('float64', 'uint64', 'f8')."
         )
     return dtype
@@ -499,7 +561,7 @@ def _as_dtype(ds: str, typ: Any) -> np.dtype:
 
 def _coerce(ds: str, vals: Any, dtype: np.dtype) -> np.ndarray:
     """Convert appended values to the dataset's dtype, refusing lossy conversions."""
-    arr = np.asarray(vals)
+    arr = _as_array(f"values for dataset '{ds}'", vals, "a 1-D list or array of numbers")
     if arr.ndim != 1:
         raise ValueError(
             f"Invalid values for dataset '{ds}': shape {arr.shape}. Allowed: a 1-D list or array "
@@ -570,6 +632,18 @@ class SonataWriter(AtomicWriterMixin):
     SONATA attributes (magic, version, ``units="ms"`` and a truthful ``sorting``), so BMTK
     and libsonata read the file.
 
+    Like the original's, a writer that is never closed still leaves its file behind, as the
+    original's scripts expect: when it is garbage-collected (e.g. the function that made it
+    returns) or the interpreter exits, it is closed as by :meth:`close` (data written, file
+    moved into place atomically), with an :class:`UnclosedWriterWarning`. Unless an
+    exception is in flight then: an exception being raised or handled while the writer is
+    collected, or the uncaught exception that ends the script. Then the file is discarded
+    and ``f_name`` left as it was, as after an exception inside ``with``, or a kill. An
+    exception the program catches and recovers from is no longer in flight once handled: a
+    writer let go after that is committed with what was appended before the exception (as
+    the original left it). ``sys.exit()`` is an ordinary exit. Call :meth:`abort` to
+    discard a writer yourself.
+
     Parameters
     ----------
     f_name : str or path-like
@@ -604,6 +678,12 @@ class SonataWriter(AtomicWriterMixin):
     TypeError, ValueError
         If ``groups``, ``datasets`` or ``types`` are malformed.
 
+    Warns
+    -----
+    UnclosedWriterWarning
+        When the writer is garbage-collected or left open at exit without :meth:`close`;
+        the message says whether the file was written or discarded.
+
     Examples
     --------
     >>> with SonataWriter("in.h5", ["spikes", "exc_stim"], ["timestamps", "node_ids"],
@@ -626,18 +706,18 @@ class SonataWriter(AtomicWriterMixin):
         names = _check_names("datasets", datasets, allow_empty=False)
         if isinstance(types, str) or not isinstance(types, Sequence) or len(types) != len(names):
             raise ValueError(
-                f"Invalid value for 'types': {types!r}. Allowed: a list with one type per "
+                f"Invalid value for 'types': {_describe(types)}. Allowed: a list with one type per "
                 f"dataset ({len(names)}: {names})."
             )
         dtypes = [_as_dtype(n, t) for n, t in zip(names, types, strict=True)]
-        self.buffer_size = check_int("buffer_size", buffer_size, min_value=1)
+        self.buffer_size = _int("buffer_size", buffer_size, min_value=1)
         self.path = check_destination(f_name, overwrite)
         self.overwrite = bool(overwrite)
         self._groups = groups
         self._tmp = temporary_name(self.path)
         self.closed = False
-        self.file = h5py.File(self._tmp, "w")
         try:
+            self.file = h5py.File(self._tmp, "w")
             self.group: h5py.Group = self.file
             for g in groups:
                 self.group = self.group.create_group(g)
@@ -650,6 +730,7 @@ class SonataWriter(AtomicWriterMixin):
             self.abort()
             raise
         self._bufs = {n: _Buffered(ds) for n, ds in self.datasets.items()}
+        self._commit_when_let_go()  # the original's scripts never close their writers
 
     def _buffer(self, ds: Any) -> _Buffered:
         if self.closed:
@@ -703,9 +784,11 @@ class SonataWriter(AtomicWriterMixin):
             If ``N < 0`` or ``val`` does not fit the dataset's type.
         """
         buf = self._buffer(ds)
-        n = check_int("N", N, min_value=0)
+        n = _int("N", N, min_value=0)
         if np.ndim(val) != 0:
-            raise ValueError(f"Invalid value for 'val': {val!r}. Allowed: a single number.")
+            raise ValueError(
+                f"Invalid value for 'val': {_describe(val)}. Allowed: a single number."
+            )
         one = _coerce(ds, [val], buf.dataset.dtype)
         while n:
             k = min(n, self.buffer_size)
