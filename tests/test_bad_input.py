@@ -84,6 +84,13 @@ def _legacy_negative_repeat(tmp_path):
         w.append_repeat("node_ids", 3, -1)
 
 
+def _legacy_no_rate_profile(tmp_path):
+    with rm.SonataWriter(
+        tmp_path / "l.h5", ["spikes", "p"], ["timestamps", "node_ids"], [float, np.uint64]
+    ) as w:
+        rm.make_save_spikes(w, False, np.ones(3), numUnits=3)
+
+
 # (id, callable(tmp_path), exception, message pattern)
 MATRIX = [
     (
@@ -194,14 +201,7 @@ MATRIX = [
     ("legacy writer negative repeat", _legacy_negative_repeat, ValueError, r"-1"),
     (
         "legacy make_save_spikes without rateProf",
-        lambda t: rm.make_save_spikes(
-            rm.SonataWriter(
-                t / "l.h5", ["spikes", "p"], ["timestamps", "node_ids"], [float, np.uint64]
-            ),
-            False,
-            np.ones(3),
-            numUnits=3,
-        ),
+        lambda t: _legacy_no_rate_profile(t),
         ValueError,
         r"rateProf",
     ),
