@@ -33,11 +33,20 @@ from ._atomic import (
     temporary_name,
 )
 from ._check import check_option
+from .reading import (  # the checked readers live in reading.py, re-exported here
+    SpikesFileError,
+    population_names,
+    read_metadata,
+    read_provenance,
+    read_spikes,
+    to_spike_trains,
+)
 
 __all__ = [
     "SORTING_DTYPE",
     "SORTINGS",
     "SpikesWriter",
+    "SpikesFileError",
     "read_spikes",
     "population_names",
     "write_spikes",
@@ -476,65 +485,6 @@ def write_spikes(
     return Path(path)
 
 
-def population_names(path: str | os.PathLike) -> list[str]:
-    """Names of the populations in a SONATA spikes file."""
-    with h5py.File(path, "r") as h5:
-        return list(h5["spikes"]) if "spikes" in h5 else []
-
-
-def read_spikes(path: str | os.PathLike, population: str | None = None) -> pd.DataFrame:
-    """Read spikes into a DataFrame with columns ``population``, ``node_ids``, ``timestamps``.
-
-    Parameters
-    ----------
-    path : str or path-like
-    population : str, optional
-        Only this population (default: all of them).
-
-    Raises
-    ------
-    KeyError
-        If ``population`` is not in the file (the message lists those that are).
-    """
-    frames = []
-    with h5py.File(path, "r") as h5:
-        pops = list(h5["spikes"]) if "spikes" in h5 else []
-        if population is not None:
-            if population not in pops:
-                raise KeyError(
-                    f"No population '{population}' in '{path}'; "
-                    f"it has: {', '.join(pops) or 'none'}."
-                )
-            pops = [population]
-        for pop in pops:
-            grp = h5["spikes"][pop]
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "population": pd.Series([pop] * len(grp["node_ids"]), dtype=object),
-                        "node_ids": grp["node_ids"][:].astype(np.uint64),
-                        "timestamps": grp["timestamps"][:].astype(np.float64),
-                    }
-                )
-            )
-    if not frames:
-        return pd.DataFrame(
-            {
-                "population": pd.Series([], dtype=object),
-                "node_ids": np.zeros(0, np.uint64),
-                "timestamps": np.zeros(0),
-            }
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def to_spike_trains(path: str | os.PathLike):
-    """Load a spikes file as BMTK's ``SpikeTrains`` (for ``to_csv``, ``to_nwb``, plotting)."""
-    from bmtk.utils.reports.spike_trains import SpikeTrains
-
-    return SpikeTrains.load(str(path), file_type="sonata")
-
-
 def from_spike_trains(spike_trains, path: str | os.PathLike, **kwargs: Any) -> Path:
     """Write a BMTK ``SpikeTrains`` object as a SONATA file every reader accepts.
 
@@ -546,50 +496,3 @@ def from_spike_trains(spike_trains, path: str | os.PathLike, **kwargs: Any) -> P
         df = spike_trains.to_dataframe(populations=pop, with_population_col=False)
         spikes[pop] = (df["node_ids"].to_numpy(np.uint64), df["timestamps"].to_numpy(np.float64))
     return write_spikes(path, spikes, **kwargs)
-
-
-_PREFIX = "raster_maker_"
-
-
-def read_provenance(path: str | os.PathLike, population: str) -> dict[str, Any]:
-    """The generation record of one population (empty if another tool wrote it).
-
-    Keys lose their ``raster_maker_`` prefix; ``params`` is decoded from JSON and
-    ``seed`` is an int.
-    """
-    with h5py.File(path, "r") as h5:
-        grp = h5.get(f"spikes/{population}")
-        if grp is None:
-            return {}
-        out: dict[str, Any] = {}
-        for key, val in grp.attrs.items():
-            if not key.startswith(_PREFIX):
-                continue
-            name = key[len(_PREFIX) :]
-            if isinstance(val, bytes):
-                val = val.decode()
-            if isinstance(val, np.generic):
-                val = val.item()
-            if name == "params":
-                val = json.loads(val)
-            elif name == "seed":
-                val = int(val)
-            out[name] = val
-        return out
-
-
-def read_metadata(path: str | os.PathLike, population: str) -> dict[str, np.ndarray]:
-    """Per-node metadata stored by the generator (rates, groups, profiles), if any."""
-    with h5py.File(path, "r") as h5:
-        grp = h5.get(f"raster_maker/{population}")
-        if grp is None:
-            return {}
-        out = {}
-        for key, ds in grp.items():
-            val = ds[()]
-            if ds.dtype.kind == "O":
-                val = np.array(
-                    [v.decode() if isinstance(v, bytes) else v for v in val], dtype=object
-                )
-            out[key] = val
-        return out
