@@ -12,6 +12,7 @@ Statistical assertions have a fixed seed and a bound derived from the distributi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,8 @@ from raster_maker.stimulus import (
     schedule_table,
 )
 from raster_maker.traces import PiecewiseLinearGrid
+
+REPO = Path(__file__).resolve().parents[1]
 
 P = 1e-6
 Z = stats.norm.isf(P / 2)
@@ -596,3 +599,28 @@ def test_bad_types_are_type_errors():
         Stimulus(**OK, assembly_order=[1.5])
     with pytest.raises(TypeError, match=r"'model' must be a Stimulus or a dict"):
         schedule_table("long", Units(POP, IDS), 0.0, 10.0, 1)
+
+
+# -- the example ---------------------------------------------------------------------------------
+def test_protocol_example_generates_and_draws(tmp_path):
+    import importlib.util
+
+    example = REPO / "examples" / "protocols"
+    config = json.loads((example / "config.json").read_text())
+    config["manifest"]["$BASE_DIR"] = str(example)
+    config["manifest"]["$INPUT_DIR"] = str(tmp_path / "inputs")
+    config["manifest"]["$OUTPUT_DIR"] = str(tmp_path / "bionet")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    spec = importlib.util.spec_from_file_location("run_protocol", example / "run_protocol.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    figure = script.main(path)
+    assert figure == tmp_path / "protocol.png" and figure.stat().st_size > 10_000
+    spikes, assemblies, schedule = script.read_protocol(
+        str(tmp_path / "inputs" / "exc_stim_spikes.h5")
+    )
+    assert assemblies.n == 9 and assemblies.node_ids.size == 1000 and (assemblies.index >= 0).all()
+    bursts = schedule[schedule["epoch"] == "burst"]
+    assert bursts["assembly"].tolist() == ["0", "1", "2", "3"]
+    assert bursts["start_ms"].tolist() == [500.0, 2000.0, 3500.0, 5000.0]
