@@ -223,10 +223,13 @@ def _open(path: str | os.PathLike) -> Iterator[h5py.File]:
 
 def _open_problem(err: OSError) -> str:
     text = _one_line(err.args[0] if err.args else err)
+    text = text.removeprefix("Unable to synchronously open file ").removeprefix(
+        "Unable to open file "
+    )
     if "signature not found" in text:
-        return f"it is not an HDF5 file (HDF5: {text}). Allowed: a SONATA spikes file (HDF5)."
+        return "it is not an HDF5 file (no HDF5 signature). Allowed: a SONATA spikes file (HDF5)."
     if "truncated" in text:
-        return f"it is truncated (HDF5: {text})."
+        return f"it is truncated (HDF5: {text.strip('()')})."
     return f"HDF5 cannot open it ({text})."
 
 

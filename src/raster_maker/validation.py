@@ -6,8 +6,12 @@ Against the SONATA spike-file layout (as libsonata reads it):
 * ``/spikes/<population>/timestamps`` (float, ``units="ms"``) and ``node_ids``
   (unsigned integers), 1-D and of equal length;
 * ``sorting`` an HDF5 enum (none=0, by_id=1, by_time=2) that tells the truth;
-* no compression filter (libsonata's wheels have no gzip), finite times, the times of each
-  node in order, and libsonata can open and read it (when libsonata is installed).
+* no compression filter (libsonata's wheels have no gzip), finite times >= 0 ms (or >= the
+  recorded ``tstart_ms`` of a window starting before 0), node ids >= 0 and < 2**63, the
+  times of each node in order, and libsonata can open and read it (when installed).
+
+The checks the reading layer also makes (:mod:`raster_maker.reading`) are its own functions,
+so ``validate`` reports every problem a reader refuses a file for, in the same words.
 
 With a simulation config, against the network and the run: every population exists,
 every node id exists in its population, every time lies inside ``[run.tstart,
@@ -29,12 +33,22 @@ from typing import Any
 import h5py
 import numpy as np
 
+from .reading import (
+    _examples,  # one way of listing offending values, shared with the reading layer
+    dataset_problem,
+    length_problem,
+    lowest_time_ms,
+    node_ids_problem,
+    sorting_claim,
+    sorting_problem,
+    times_problem,
+    units_problem,
+)
 from .sonata import MAGIC, SORTINGS
 
 __all__ = ["Problem", "validate_file", "format_problems", "SEVERITIES"]
 
 SEVERITIES = ("error", "warning")
-_EXAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -70,28 +84,18 @@ def format_problems(problems: list[Problem]) -> str:
     return "\n".join(str(p) for p in order)
 
 
-def _examples(values: np.ndarray) -> str:
-    shown = ", ".join(
-        f"{v:g}" if isinstance(v, float) else str(v) for v in values[:_EXAMPLES].tolist()
-    )
-    return shown + (", ..." if values.size > _EXAMPLES else "")
-
-
 # -- layout ----------------------------------------------------------------------------
 def _sorting_label(grp: h5py.Group, pop: str, out: list[Problem]) -> str | None:
     """The ``sorting`` label whatever its type, reporting a missing or non-enum attribute."""
-    if "sorting" not in grp.attrs:
+    label, mapping = sorting_claim(grp)
+    if label is None:
         out.append(
             Problem(
                 "warning", pop, "sorting_missing", "No 'sorting' attribute; readers assume 'none'."
             )
         )
         return None
-    raw = grp.attrs["sorting"]
-    mapping = h5py.check_enum_dtype(grp.attrs.get_id("sorting").dtype)
     if mapping is not None:
-        names = {v: k for k, v in mapping.items()}
-        label = names.get(int(raw), str(int(raw)))
         if mapping != {s: i for i, s in enumerate(SORTINGS)}:
             out.append(
                 Problem(
@@ -102,7 +106,7 @@ def _sorting_label(grp: h5py.Group, pop: str, out: list[Problem]) -> str | None:
                 )
             )
         return label
-    label = raw.decode() if isinstance(raw, bytes) else str(raw)
+    raw = grp.attrs["sorting"]
     out.append(
         Problem(
             "error",
@@ -116,67 +120,17 @@ def _sorting_label(grp: h5py.Group, pop: str, out: list[Problem]) -> str | None:
     return label
 
 
-def _check_sorting_truth(
-    label: str | None, ids: np.ndarray, ts: np.ndarray, pop: str
-) -> list[Problem]:
-    if label is None:
-        return []
-    if label not in SORTINGS:
-        return [
-            Problem(
-                "error",
-                pop,
-                "sorting_invalid",
-                f"Invalid value for 'sorting': {label!r}. Allowed: {', '.join(SORTINGS)}.",
-            )
-        ]
-    if label == "by_time" and ts.size > 1 and np.any(ts[1:] < ts[:-1]):
-        k = int(np.argmax(ts[1:] < ts[:-1]))
-        return [
-            Problem(
-                "error",
-                pop,
-                "sorting_false",
-                f"'sorting' says by_time but timestamp {ts[k + 1]:g} (spike {k + 1}) comes "
-                f"after {ts[k]:g}.",
-            )
-        ]
-    if label == "by_id" and ids.size > 1 and np.any(ids[1:] < ids[:-1]):
-        k = int(np.argmax(ids[1:] < ids[:-1]))
-        return [
-            Problem(
-                "error",
-                pop,
-                "sorting_false",
-                f"'sorting' says by_id but node id {ids[k + 1]} (spike {k + 1}) comes "
-                f"after {ids[k]}.",
-            )
-        ]
-    return []
+def _found(severity: str, pop: str, found: tuple[str, str] | None) -> list[Problem]:
+    """A shared check's finding (see :mod:`raster_maker.reading`) as a Problem list."""
+    return [] if found is None else [Problem(severity, pop, *found)]
 
 
-def _check_dataset(grp: h5py.Group, name: str, kinds: str, pop: str, out: list[Problem]) -> bool:
-    if name not in grp or not isinstance(grp[name], h5py.Dataset):
-        out.append(
-            Problem(
-                "error",
-                pop,
-                "missing_dataset",
-                f"No dataset '{name}' in /spikes/{pop}; a population needs "
-                "'timestamps' and 'node_ids'.",
-            )
-        )
+def _check_dataset(grp: h5py.Group, name: str, pop: str, out: list[Problem]) -> bool:
+    found = _found("error", pop, dataset_problem(grp, name, pop))
+    if found:
+        out += found
         return False
     ds = grp[name]
-    if ds.ndim != 1:
-        out.append(Problem("error", pop, "shape", f"'{name}' has shape {ds.shape}. Allowed: 1-D."))
-        return False
-    if ds.dtype.kind not in kinds:
-        allowed = "floating point (float64)" if kinds == "f" else "integers (uint64)"
-        out.append(
-            Problem("error", pop, "dtype", f"'{name}' has dtype {ds.dtype}. Allowed: {allowed}.")
-        )
-        return False
     compression = _compression(ds)
     if compression:
         out.append(
@@ -206,15 +160,13 @@ def _compression(ds: h5py.Dataset) -> str | None:
 
 def _check_population(grp: h5py.Group, pop: str) -> tuple[list[Problem], Any]:
     out: list[Problem] = []
-    ok_ts = _check_dataset(grp, "timestamps", "f", pop, out)
-    ok_ids = _check_dataset(grp, "node_ids", "ui", pop, out)
+    ok_ts = _check_dataset(grp, "timestamps", pop, out)
+    ok_ids = _check_dataset(grp, "node_ids", pop, out)
     label = _sorting_label(grp, pop, out)
     if not (ok_ts and ok_ids):
         return out, None
     ts_ds, ids_ds = grp["timestamps"], grp["node_ids"]
-    units = ts_ds.attrs.get("units")
-    units = units.decode() if isinstance(units, bytes) else units
-    if units is None:
+    if "units" not in ts_ds.attrs:
         out.append(
             Problem(
                 "error",
@@ -223,15 +175,7 @@ def _check_population(grp: h5py.Group, pop: str) -> tuple[list[Problem], Any]:
                 "'timestamps' has no 'units' attribute (libsonata requires it). Allowed: 'ms'.",
             )
         )
-    elif units != "ms":
-        out.append(
-            Problem(
-                "error",
-                pop,
-                "units",
-                f"Invalid value for 'units' of 'timestamps': {units!r}. Allowed: 'ms'.",
-            )
-        )
+    out += _found("error", pop, units_problem(ts_ds))
     if ts_ds.dtype != np.float64:
         out.append(
             Problem(
@@ -250,39 +194,13 @@ def _check_population(grp: h5py.Group, pop: str) -> tuple[list[Problem], Any]:
                 f"'node_ids' has dtype {ids_ds.dtype}; SONATA specifies uint64.",
             )
         )
-    if ts_ds.shape != ids_ds.shape:
-        out.append(
-            Problem(
-                "error",
-                pop,
-                "shape",
-                f"'timestamps' has {ts_ds.shape[0]} entries but 'node_ids' "
-                f"{ids_ds.shape[0]}. Allowed: one node id per timestamp.",
-            )
-        )
-        return out, None
+    mismatch = _found("error", pop, length_problem(ts_ds, ids_ds))
+    if mismatch:
+        return out + mismatch, None
     ts, ids = ts_ds[:].astype(np.float64), ids_ds[:]
-    bad = ~np.isfinite(ts)
-    if bad.any():
-        out.append(
-            Problem(
-                "error",
-                pop,
-                "non_finite_time",
-                f"{int(bad.sum())} timestamps are not finite ({_examples(ts[bad])}).",
-            )
-        )
-    if ids.dtype.kind == "i" and np.any(ids < 0):
-        out.append(
-            Problem(
-                "error",
-                pop,
-                "negative_node_id",
-                f"{int((ids < 0).sum())} node ids are negative "
-                f"({_examples(np.unique(ids[ids < 0]))}). Allowed: >= 0.",
-            )
-        )
-    out += _check_sorting_truth(label, ids, ts, pop)
+    out += _found("error", pop, times_problem(ts, lowest_time_ms(grp)))
+    out += _found("error", pop, node_ids_problem(ids))
+    out += _found("error", pop, sorting_problem(label, ids, ts))
     out += _check_node_order(ids, ts, pop)
     return out, (ids.astype(np.int64), ts)
 
