@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..reading import SpikesFileError
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
@@ -58,10 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CLIError, OSError, KeyError, ValueError, TypeError) as err:
+    except (CLIError, SpikesFileError, OSError, KeyError, ValueError, TypeError) as err:
+        # a malformed spikes file is a SpikesFileError (a ValueError) naming the file, the
+        # population, the problem and the fix: one line, like every other user error
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"raster-maker {args.command}: error: {msg}", file=sys.stderr)
+        print(f"raster-maker {args.command}: error: {_one_line(msg)}", file=sys.stderr)
         return 2
+
+
+def _one_line(msg: object) -> str:
+    return " ".join(str(msg).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import h5py
 
-from . import CLIError
+from ..reading import SpikesFileError, check_spikes_file, population_names, sorting_claim
 
 HELP = """\
 Show the populations of a SONATA spikes file: spike counts, node ids and time range,
 the 'sorting' attribute (as stored and its type), dtypes, compression, other attributes
 and the raster_maker provenance (generator, seed, window, parameters) if there is one.
+A malformed population is described as far as it can be, and what is wrong is printed
+as an error line (exit status 1); run 'raster-maker validate' for every problem.
 
   raster-maker inspect SPIKES.h5 [--json]
 """
@@ -58,14 +62,15 @@ def format_description(info: dict[str, Any]) -> str:
         "node_ids_dtype",
         "compression",
     ]
-    cells = [[_value(p[c]) for c in cols] for p in pops]
+    cells = [[_value(p.get(c)) for c in cols] for p in pops]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(cols)]
     lines.append("")
     lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
     for p in pops:
-        extra = {**p["attrs"], **{f"provenance.{k}": v for k, v in p["provenance"].items()}}
-        if p["metadata"]:
+        prov = p.get("provenance") or {}
+        extra = {**p.get("attrs", {}), **{f"provenance.{k}": v for k, v in prov.items()}}
+        if p.get("metadata"):
             extra["metadata"] = p["metadata"]
         if extra:
             lines += ["", f"[{p['population']}]"]
@@ -73,20 +78,77 @@ def format_description(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def inspect_spikes(path: str, as_json: bool = False) -> str:
-    """The text ``raster-maker inspect`` prints."""
+_FAILURES = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError)
+
+
+def inspect_file(path: str, as_json: bool = False) -> tuple[str, list[SpikesFileError]]:
+    """The text ``raster-maker inspect`` prints, and what is wrong with the file.
+
+    Every population is checked by the reading layer; the description covers what can be
+    read even when some of it is malformed.
+
+    Raises
+    ------
+    SpikesFileError
+        The file as a whole cannot be read (missing, not HDF5, truncated, no /spikes).
+    """
     from ..report import describe_file
 
+    problems = check_spikes_file(path)
+    try:
+        info = describe_file(path)
+    except _FAILURES:  # something describe_file cannot take apart: say what can be said
+        if not problems:
+            raise
+        info = _outline(path)
+    if as_json:
+        info["problems"] = [str(p) for p in problems]
+        return json.dumps(info, indent=2, default=str), problems
+    return format_description(info), problems
+
+
+def inspect_spikes(path: str, as_json: bool = False) -> str:
+    """The text ``raster-maker inspect`` prints (see :func:`inspect_file`)."""
+    return inspect_file(path, as_json)[0]
+
+
+def _safely(read: Callable[[], Any]) -> Any:
+    try:
+        return read()
+    except _FAILURES:
+        return None
+
+
+def _outline(path: str) -> dict[str, Any]:
+    """Names, sizes, dtypes and labels of a file whose contents are partly malformed."""
     with h5py.File(path, "r") as h5:
-        if not isinstance(h5.get("spikes"), h5py.Group):
-            raise CLIError(
-                f"'{path}' is an HDF5 file but not a SONATA spikes file (no /spikes group); "
-                f"top-level objects: {', '.join(h5) or 'none'}."
-            )
-    info = describe_file(path)
-    return json.dumps(info, indent=2, default=str) if as_json else format_description(info)
+        spikes = h5["spikes"]
+        info: dict[str, Any] = {
+            "path": path,
+            "attrs": _safely(lambda: {k: str(v) for k, v in h5.attrs.items()}) or {},
+            "populations": [],
+        }
+        for pop in population_names(path):
+            grp = spikes[pop]
+            rec: dict[str, Any] = {"population": pop, "attrs": {}, "provenance": {}, "metadata": {}}
+            for name in ("timestamps", "node_ids"):
+                ds = grp.get(name)
+                ok = isinstance(ds, h5py.Dataset)
+                rec[f"{name}_dtype"] = _safely(lambda ds=ds: str(ds.dtype)) if ok else None
+            ts = grp.get("timestamps")
+            if isinstance(ts, h5py.Dataset):
+                rec["n_spikes"] = _safely(lambda ts=ts: int(ts.shape[0]))
+                rec["compression"] = _safely(lambda ts=ts: ts.compression)
+            label, mapping = _safely(lambda grp=grp: sorting_claim(grp)) or (None, None)
+            rec["sorting"] = label
+            rec["sorting_type"] = "enum" if mapping is not None else None
+            info["populations"].append(rec)
+    return info
 
 
 def run(args: argparse.Namespace) -> int:
-    print(inspect_spikes(args.spikes, args.json))
-    return 0
+    text, problems = inspect_file(args.spikes, args.json)
+    print(text)
+    for problem in problems:
+        print(f"raster-maker inspect: error: {problem}", file=sys.stderr)
+    return 1 if problems else 0
