@@ -251,6 +251,18 @@ def test_nwb_without_pynwb_asks_for_the_extra(tmp_path, monkeypatch):
         replay({"source": str(path)})
 
 
+def test_an_hdf5_file_that_only_looks_like_nwb_is_refused(tmp_path):
+    pytest.importorskip("pynwb", reason="pynwb not installed (pip install raster-maker[nwb])")
+    path = tmp_path / "fake.nwb"
+    with h5py.File(path, "w") as h5:
+        h5.attrs["nwb_version"] = "2.7.0"
+        h5.create_group("units")
+    with pytest.raises(ValueError, match=r"'.*fake\.nwb' is not a readable NWB file .*Allowed: "):
+        replay({"source": str(path)})
+    with pytest.raises(ValueError, match=r"'.*fake\.nwb' is not a readable NWB file"):
+        read_source_trains(tmp_path / "fake.nwb", format="nwb")
+
+
 # -- window and tiling ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("window_ms", "gen_window", "repeat"),

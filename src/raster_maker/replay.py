@@ -105,9 +105,13 @@ class SourceTrains:
         """Group ``(node_ids, times_ms)`` spikes into trains (plus silent ``declared`` ids)."""
         ids = np.asarray(node_ids, dtype=np.uint64)
         times = np.asarray(times_ms, dtype=np.float64)
-        order = np.lexsort((times, ids))
-        ids, times = ids[order], times[order]
-        universe = np.unique(ids)
+        same = ids[1:] == ids[:-1]
+        if not (np.all(ids[1:] >= ids[:-1]) and np.all(times[1:][same] >= times[:-1][same])):
+            order = np.lexsort((times, ids))  # files sorted by id (the usual) skip this
+            ids, times = ids[order], times[order]
+        first = np.ones(ids.size, dtype=bool)
+        first[1:] = ids[1:] != ids[:-1]
+        universe = ids[first]
         if declared is not None:
             universe = np.union1d(universe, np.asarray(declared, dtype=np.uint64))
         counts = np.bincount(np.searchsorted(universe, ids), minlength=universe.size)
@@ -327,31 +331,19 @@ def _read_nwb(path: Path, population: str | None, time_unit: str) -> SourceTrain
             f"Reading the NWB file '{path}' needs pynwb: pip install raster-maker[nwb]"
         ) from err
     try:
-        io = pynwb.NWBHDF5IO(str(path), "r")
-    except Exception as err:  # pynwb raises many kinds for a file that is not NWB
+        with pynwb.NWBHDF5IO(str(path), "r") as io:
+            table = _nwb_units(io.read())
+    except Exception as err:  # pynwb and hdmf raise many kinds for a file that is not NWB
         raise ValueError(
             f"Invalid value for 'source': '{path}' is not a readable NWB file ({err}). "
             f"Allowed: {_ALLOWED_FILES}."
         ) from err
-    with io:
-        nwb = io.read()
-        units = nwb.units
-        if units is None or "spike_times" not in units.colnames:
-            raise ValueError(
-                f"Invalid value for 'source': the NWB file '{path}' has no units table with "
-                f"spike_times. Allowed: {_ALLOWED_FILES}."
-            )
-        data = np.asarray(units.spike_times.data[:], dtype=np.float64)
-        ends = np.asarray(units.spike_times_index.data[:], dtype=np.int64)
-        ids = np.asarray(
-            units["node_id"].data[:] if "node_id" in units.colnames else units.id.data[:]
+    if table is None:
+        raise ValueError(
+            f"Invalid value for 'source': the NWB file '{path}' has no units table with "
+            f"spike_times. Allowed: {_ALLOWED_FILES}."
         )
-        pops = (
-            np.asarray(units["population"].data[:]).astype(str)
-            if "population" in units.colnames
-            else None
-        )
-        bmtk = bool(_BMTK_NWB.match(str(nwb.session_description)))
+    data, ends, ids, pops, bmtk = table
     ids = _node_ids(path, ids)
     pop = None
     rows = np.arange(ids.size)
@@ -367,6 +359,21 @@ def _read_nwb(path: Path, population: str | None, time_unit: str) -> SourceTrain
     _check_spikes(path, times)
     return SourceTrains.from_spikes(
         ids[spike_rows], times, declared=ids[rows], population=pop, format="nwb"
+    )
+
+
+def _nwb_units(nwb: Any):
+    """``(spike times, index ends, node ids, populations or None, written by BMTK)``."""
+    units = nwb.units
+    if units is None or "spike_times" not in units.colnames:
+        return None
+    cols = units.colnames
+    return (
+        np.asarray(units.spike_times.data[:], dtype=np.float64),
+        np.asarray(units.spike_times_index.data[:], dtype=np.int64),
+        np.asarray(units["node_id"].data[:] if "node_id" in cols else units.id.data[:]),
+        np.asarray(units["population"].data[:]).astype(str) if "population" in cols else None,
+        bool(_BMTK_NWB.match(str(nwb.session_description))),
     )
 
 
