@@ -621,7 +621,7 @@ class Stimulus(RateModel):
         group = np.where(asm.index >= 0, asm.index * per + np.maximum(step, 0), n_groups)
         names: list[str | None] = [name for name in asm.names for _ in range(per)]
         steps: list[int | None] = [s if n_steps else None for _ in asm.names for s in range(per)]
-        keys_ = [n if s is None else f"{n}/step {s}" for n, s in zip(names, steps, strict=True)]
+        keys_ = [f"{n}/step {s}" if n_steps else n for n in asm.names for s in range(per)]
         if (asm.index < 0).any():
             n_groups += 1
             names, steps, keys_ = [*names, None], [*steps, None], [*keys_, "none"]
@@ -924,7 +924,8 @@ def _fill(
     _check_overlaps(rows, idx, group, asm, n_steps)
     start, stop, r0, r1, epoch = start[idx], stop[idx], r0[idx], r1[idx], epoch[idx]
     inside = (stop > tstart) & (start < tstop)
-    group, start, stop, r0, r1, epoch = (x[inside] for x in (group, start, stop, r0, r1, epoch))
+    group, epoch = group[inside], epoch[inside]
+    start, stop, r0, r1 = start[inside], stop[inside], r0[inside], r1[inside]
     slope = (r1 - r0) / (stop - start)
     s, e = np.maximum(start, tstart), np.minimum(stop, tstop)
     r0, r1 = (
