@@ -7,6 +7,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 
 import raster_maker as rm
@@ -91,6 +92,25 @@ def _legacy_no_rate_profile(tmp_path):
         rm.make_save_spikes(w, False, np.ones(3), numUnits=3)
 
 
+def _stim(**params):
+    return {"assemblies": {"method": "random", "n": 2}, **params}
+
+
+def _garbage_text(tmp_path):
+    (tmp_path / "notes.txt").write_text("these are not spikes\n")
+    return str(tmp_path / "notes.txt")
+
+
+def _small_source(tmp_path):
+    rm.write_spikes(tmp_path / "rec.h5", {"rec": (np.arange(5), np.full(5, 10.0))})
+    return str(tmp_path / "rec.h5")
+
+
+def _schedule(assembly, start, stop):
+    row = {"assembly": assembly, "start_ms": start, "stop_ms": stop, "rate_hz": 10}
+    return _stim(pattern="schedule", schedule=[row])
+
+
 # (id, callable(tmp_path), exception, message pattern)
 MATRIX = [
     (
@@ -148,7 +168,7 @@ MATRIX = [
         "unknown generator",
         lambda t: _gen("pink_noise"),
         KeyError,
-        r"Unknown generator 'pink_noise'\. Available: functional_groups, .*poisson",
+        r"Unknown generator 'pink_noise'\. Available: .*functional_groups, .*poisson",
     ),
     (
         "unknown generator parameter",
@@ -211,6 +231,140 @@ MATRIX = [
         lambda t: rm.SpikesWriter(t / "x.h5", sorting="time"),
         ValueError,
         r"'sorting': 'time'. Allowed: 'none', 'by_id', 'by_time'",
+    ),
+    # -- stimulus ------------------------------------------------------------------------
+    (
+        "stimulus overlapping schedule rows",
+        lambda t: _gen(
+            "stimulus",
+            params=_stim(
+                pattern="schedule",
+                schedule=[
+                    {"assembly": "0", "start_ms": 0, "stop_ms": 50, "rate_hz": 10},
+                    {"assembly": 0, "start_ms": 40, "stop_ms": 60, "rate_hz": 5},
+                ],
+            ),
+        ),
+        ValueError,
+        r"Overlapping schedule rows for assembly '0': \[0, 50\) ms and \[40, 60\) ms",
+    ),
+    (
+        "stimulus schedule times that do not increase",
+        lambda t: _gen("stimulus", params=_schedule("1", 50, 20)),
+        ValueError,
+        r"'schedule\[0\]': start_ms=50, stop_ms=20. Allowed: stop_ms > start_ms",
+    ),
+    (
+        "stimulus unknown assembly",
+        lambda t: _gen("stimulus", params=_schedule("A", 0, 20)),
+        ValueError,
+        r"'schedule\[0\].assembly': 'A' is not an assembly. Allowed: a name \('0', '1'\)",
+    ),
+    (
+        "stimulus ramp offsets outside the on-period",
+        lambda t: _gen("stimulus", params=_stim(pattern="ramp", on_ms=50, ramp_off_ms=80)),
+        ValueError,
+        r"'ramp_off_ms': 80.0 ms.*0 <= ramp_on_ms <= ramp_off_ms <= on_ms \(50.0 ms\)",
+    ),
+    (
+        "stimulus negative rate",
+        lambda t: _gen("stimulus", params=_stim(off_hz=-2)),
+        ValueError,
+        r"'off_hz': -2.0 Hz. Allowed: >= 0",
+    ),
+    (
+        "stimulus unknown pattern",
+        lambda t: _gen("stimulus", params=_stim(pattern="burst")),
+        ValueError,
+        r"'pattern': 'burst'. Allowed: 'short', 'long', 'ramp', 'join', 'quit', 'fade', 'loop'",
+    ),
+    (
+        "stimulus on_ms <= 0",
+        lambda t: _gen("stimulus", params=_stim(on_ms=0)),
+        ValueError,
+        r"'on_ms': 0.0 ms. Allowed: > 0",
+    ),
+    (
+        "stimulus more assemblies than units",
+        lambda t: _gen("stimulus", params={"assemblies": {"method": "random", "n": 21}}),
+        ValueError,
+        r"'n': 21 assemblies for 20 units",
+    ),
+    (
+        "stimulus empty assembly",
+        lambda t: _gen(
+            "stimulus", params={"assemblies": {"method": "lists", "assemblies": [[0], []]}}
+        ),
+        ValueError,
+        r"Assembly '1' of population 'p' is empty",
+    ),
+    (
+        "stimulus unknown attribute",
+        lambda t: _gen(
+            "stimulus",
+            params={"assemblies": {"method": "by_attribute", "attribute": "layer"}},
+            attributes=pd.DataFrame({"pop_name": ["a"] * 20}, index=IDS),
+        ),
+        KeyError,
+        r"'layer' is not a node attribute of population 'p'; attributes: pop_name",
+    ),
+    (
+        "rates by attribute with a value without entry",
+        lambda t: _gen(
+            params={"rate_hz": {"by": "pop_name", "values": {"a": 3.0}}},
+            attributes=pd.DataFrame({"pop_name": ["a"] * 10 + ["b"] * 10}, index=IDS),
+        ),
+        ValueError,
+        r"pop_name.*'b'",
+    ),
+    # -- layers, transforms, replay --------------------------------------------------------
+    (
+        "layers empty",
+        lambda t: _gen("layers", params={"layers": []}),
+        ValueError,
+        r"Invalid value for 'layers': \[\]",
+    ),
+    (
+        "unknown transform",
+        lambda t: _gen(params={"transforms": [{"jitter": 2}]}),
+        ValueError,
+        r"Invalid transform 'jitter'\. Allowed: jitter_ms, keep, shift_ms",
+    ),
+    (
+        "keep outside [0, 1]",
+        lambda t: _gen(params={"transforms": [{"keep": 1.5}]}),
+        ValueError,
+        r"'keep': 1\.5\. Allowed: <= 1\.0",
+    ),
+    (
+        "jitter longer than the window",
+        lambda t: _gen(params={"transforms": [{"jitter_ms": 500.0}]}),
+        ValueError,
+        r"'jitter_ms': 500\.0 ms\. Allowed: shorter than the window \(100\.0 ms\)",
+    ),
+    (
+        "replay source missing",
+        lambda t: _gen("replay", params={"source": str(t / "nope.h5")}),
+        FileNotFoundError,
+        r"'source': '.*nope\.h5' does not exist.*Allowed: a SONATA spikes file",
+    ),
+    (
+        "replay source not spikes",
+        lambda t: _gen("replay", params={"source": _garbage_text(t)}),
+        ValueError,
+        r"cannot read '.*notes\.txt' as a spikes file.*Allowed: a SONATA .*BMTK CSV .*NWB",
+    ),
+    (
+        "replay identity with too few trains",
+        lambda t: _gen("replay", params={"source": _small_source(t)}),
+        ValueError,
+        r"'identity' needs a source train for every target node, but 15 of 20 .*Allowed: ",
+    ),
+    (
+        "replay shuffle with too few trains",
+        lambda t: _gen("replay", params={"source": _small_source(t), "mapping": "shuffle"}),
+        ValueError,
+        r"'shuffle' needs at least as many source trains as target nodes, but .* 5 trains",
     ),
 ]
 

@@ -40,6 +40,24 @@ def _datasets(path: Path, pop: str) -> dict[str, bytes]:
         ("functional_groups", "exc_stim", ["--param", 'group_by="group_id"']),
         ("rhythmic", "dist_inh_stim", ["--param", "frequency_hz=8"]),
         (
+            "stimulus",
+            "exc_stim",
+            [
+                "--param",
+                'assemblies={"method": "by_attribute", "attribute": "pulse_group_id", "p_in": 0.8}',
+                "--param",
+                'pattern="join"',
+                "--param",
+                "n_steps=4",
+                "--param",
+                "on_ms=600",
+                "--param",
+                "off_ms=200",
+                "--param",
+                "silent_hz=2",
+            ],
+        ),
+        (
             "layers",
             "exc_stim",
             [

@@ -14,6 +14,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from sources import replay_source
 
 from raster_maker import generate, iter_spikes, make_model
 from raster_maker.models import Units
@@ -46,6 +47,28 @@ CASES = {
                 },
                 {"generator": "functional_groups", "group_by": "layer"},
             ]
+        },
+    ),
+    "stimulus_join": (
+        "stimulus",
+        {
+            "assemblies": {"method": "random", "n": 1},
+            "pattern": "join",
+            "n_steps": 5,
+            "on_ms": 300.0,
+            "off_ms": 200.0,
+            "burst_hz": 30.0,
+            "off_hz": 5.0,
+            "silent_hz": 2.0,
+        },
+    ),
+    "replay_resample": ("replay", {"source": replay_source(), "mapping": "resample"}),
+    "replay_identity_jitter": (
+        "replay",
+        {
+            "source": replay_source(),
+            "window_ms": [100, 600],
+            "transforms": [{"jitter_ms": 2.0}, {"keep": 0.8}],
         },
     ),
     "transforms": (

@@ -18,6 +18,7 @@ and a BMTK simulation config. See :mod:`raster_maker.registry` to add your own.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -127,7 +128,7 @@ class InputModel:
     def params(self) -> dict[str, Any]:
         """JSON-able parameters (recorded in output files)."""
         out: dict[str, Any] = {}
-        for f in self.__dataclass_fields__.values():
+        for f in dataclasses.fields(self):
             val = getattr(self, f.name)
             if f.name == "transforms":
                 if self._transforms:

@@ -13,6 +13,7 @@ first time a name is looked up.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from importlib.metadata import entry_points
@@ -69,7 +70,7 @@ def _load_entry_points() -> None:
 
 def available_generators() -> list[str]:
     """Names of all registered generators (built-in and from entry points)."""
-    from . import layers, models  # noqa: F401  (register the built-ins)
+    from . import layers, models, replay, stimulus  # noqa: F401  (register the built-ins)
 
     _load_entry_points()
     return sorted(_REGISTRY)
@@ -107,7 +108,9 @@ def make_model(generator: Any, params: Mapping[str, Any] | None = None) -> Any:
         return generator
     cls = get_generator(generator)
     params = dict(params or {})
-    allowed = sorted(cls.__dataclass_fields__) if hasattr(cls, "__dataclass_fields__") else []
+    allowed = (
+        sorted(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else []
+    )
     unknown = sorted(set(params) - set(allowed)) if allowed else []
     if unknown:
         raise TypeError(
