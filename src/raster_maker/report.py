@@ -6,21 +6,38 @@ population and per functional group, using the generation record (provenance and
 ``/raster_maker/<population>`` metadata) where there is one and the spikes otherwise.
 The figure of :mod:`raster_maker.plotting` is drawn from the same functions, so its
 panels and this report agree.
+
+Beyond rates and spectra:
+
+- **Pairwise correlations** (:func:`count_correlations`): spike-count correlations of a
+  sample of pairs at several counting windows, with their spread and a confidence
+  interval (jackknife over time blocks, :func:`summarize_correlations`); counts are
+  sparse (unit x bin) matrices, so memory follows the spikes.
+- **Synchrony** (:func:`complexity_distribution`): Elephant's complexity distribution,
+  beside what independent units would give (:func:`poisson_binomial_pmf`), and the
+  population cross-correlogram pooled over all pairs
+  (:func:`population_cross_correlogram`).
+- **Stimulus protocols** (:func:`assembly_epoch_stats`): measured against scheduled rate
+  of each assembly in each epoch, read from the schedule the ``stimulus`` generator
+  records (:func:`read_schedule`; also inside a ``layers`` input).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import signal
+from scipy import signal, sparse
+from scipy.stats import poisson
+from scipy.stats import t as student_t
 
-from ._check import check_number
+from ._check import check_int, check_number
 from .sonata import population_names, read_metadata, read_provenance, read_spikes
 
 __all__ = [
@@ -39,6 +56,24 @@ __all__ = [
     "cross_correlations",
     "stats_report",
     "describe_file",
+    # pairwise correlations and synchrony
+    "DEFAULT_WINDOWS_MS",
+    "n_whole_bins",
+    "spike_count_matrix",
+    "sample_pairs",
+    "pair_count_correlations",
+    "summarize_correlations",
+    "complexity_histogram",
+    "poisson_binomial_pmf",
+    "population_cross_correlogram",
+    "count_correlations",
+    "complexity_distribution",
+    # stimulus schedules
+    "RecordedSchedule",
+    "schedule_layers",
+    "read_schedule",
+    "has_schedule",
+    "assembly_epoch_stats",
 ]
 
 DEFAULT_BAND_HZ = (1.0, 100.0)
@@ -72,6 +107,9 @@ class PopulationData:
         Bin edges of ``profiles`` (ms).
     provenance : dict
         The ``raster_maker_*`` attributes (see :func:`~raster_maker.sonata.read_provenance`).
+    metadata : dict
+        Every array recorded under ``/raster_maker/<population>/`` (see
+        :func:`~raster_maker.sonata.read_metadata`), e.g. a stimulus schedule.
     """
 
     population: str
@@ -86,6 +124,7 @@ class PopulationData:
     profiles: np.ndarray | None = None
     profile_edges_ms: np.ndarray | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict, repr=False)
     _spike_order: tuple[np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -190,6 +229,7 @@ def load_population_data(path: str | os.PathLike, population: str | None = None)
         meta.get("profiles"),
         meta.get("profile_edges_ms"),
         prov,
+        meta,
     )
 
 
@@ -378,6 +418,355 @@ def cross_correlation_lag(
     return float(lags[sel][k] * bin_ms), float(cc[sel][k])
 
 
+# -- pairwise correlations and synchrony (pure) ----------------------------------------
+DEFAULT_WINDOWS_MS = (5.0, 20.0, 100.0)
+_BIN_TOLERANCE = 1e-8  # spikes this close (in bins) below a bin edge count in the next bin
+
+
+def n_whole_bins(tstart_ms: float, tstop_ms: float, bin_ms: float) -> int:
+    """Number of whole bins of ``bin_ms`` from ``tstart_ms`` before ``tstop_ms``.
+
+    A shorter last piece is not a bin (as Elephant's ``BinnedSpikeTrain``); a window
+    that is a whole number of bins up to rounding (``1e-8`` of a bin) keeps its last bin.
+    """
+    bin_ms = check_number("bin_ms", bin_ms, min_value=0.0, strict_min=True, units="ms")
+    return max(0, int(math.floor((tstop_ms - tstart_ms) / bin_ms + _BIN_TOLERANCE)))
+
+
+def _sorted_unique(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of ``x`` and their counts (a sort: numpy 2.4's
+    ``np.unique`` without ``return_counts`` hashes, ~20x slower on a million ints)."""
+    s = np.sort(x, kind="stable")
+    first = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]])) if s.size else []
+    first = np.asarray(first, dtype=np.int64)
+    return s[first], np.diff(np.append(first, s.size))
+
+
+def _spike_bins(
+    node_ids: np.ndarray,
+    timestamps_ms: np.ndarray,
+    units: np.ndarray,
+    tstart_ms: float,
+    bin_ms: float,
+    n_bins: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(unit position, bin) of each spike of a unit that falls in one of ``n_bins`` bins."""
+    pos, ok = _unit_positions(np.asarray(node_ids, dtype=np.uint64), units)
+    b = np.floor((np.asarray(timestamps_ms, np.float64) - tstart_ms) / bin_ms + _BIN_TOLERANCE)
+    ok &= (b >= 0) & (b < n_bins)
+    return pos[ok], b[ok].astype(np.int64)
+
+
+def spike_count_matrix(
+    node_ids: np.ndarray,
+    timestamps_ms: np.ndarray,
+    units: np.ndarray,
+    tstart_ms: float,
+    tstop_ms: float,
+    bin_ms: float,
+) -> sparse.csr_array:
+    """Spike counts of each unit in consecutive bins, as a sparse matrix.
+
+    Parameters
+    ----------
+    node_ids, timestamps_ms : array-like
+        One entry per spike; spikes of ids not in ``units`` are ignored.
+    units : array-like of int
+        Node ids of the rows, sorted.
+    tstart_ms, tstop_ms : float
+        Window; bins of ``bin_ms`` from ``tstart_ms``, whole bins only
+        (see :func:`n_whole_bins`).
+    bin_ms : float
+        Bin width (ms).
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        ``len(units) x n_bins`` counts (float64); memory grows with the spikes, not
+        with units x bins.
+
+    Examples
+    --------
+    >>> m = spike_count_matrix([0, 0, 1], [0.5, 0.7, 2.5], [0, 1], 0.0, 3.0, 1.0)
+    >>> m.toarray().tolist()
+    [[2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    n_bins = n_whole_bins(tstart_ms, tstop_ms, bin_ms)
+    units = np.asarray(units, dtype=np.uint64)
+    pos, b = _spike_bins(node_ids, timestamps_ms, units, tstart_ms, bin_ms, n_bins)
+    counts = sparse.coo_array(
+        (np.ones(pos.size), (pos, b)), shape=(units.size, n_bins), dtype=np.float64
+    )
+    return counts.tocsr()
+
+
+def sample_pairs(n_units: int, n_pairs: int, seed: Any = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct unordered pairs ``(i, j)``, ``i < j``, of ``n_units`` units.
+
+    All pairs (in row order) when there are at most ``n_pairs`` of them, else ``n_pairs``
+    pairs drawn uniformly without replacement from a generator seeded with ``seed``,
+    in increasing order.
+
+    Examples
+    --------
+    >>> sample_pairs(3, 10)
+    (array([0, 0, 1]), array([1, 2, 2]))
+    """
+    n_units = check_int("n_units", n_units, min_value=0)
+    n_pairs = check_int("n_pairs", n_pairs, min_value=1)
+    total = n_units * (n_units - 1) // 2
+    if total <= n_pairs:
+        i, j = np.triu_indices(n_units, 1)
+        return i.astype(np.int64), j.astype(np.int64)
+    k = np.sort(np.random.default_rng(seed).choice(total, size=n_pairs, replace=False))
+    # pair number k = j (j - 1) / 2 + i with 0 <= i < j: invert the triangular number
+    j = np.floor((1.0 + np.sqrt(1.0 + 8.0 * k)) / 2.0).astype(np.int64)
+    j -= j * (j - 1) // 2 > k  # float rounding, either way
+    j += (j + 1) * j // 2 <= k
+    return k - j * (j - 1) // 2, j
+
+
+def _pearson(n, sa, sb, saa, sbb, sab):
+    """Correlation from sums (NaN where a unit's count does not vary)."""
+    va = n * saa - sa * sa
+    vb = n * sbb - sb * sb
+    ok = (va > 0) & (vb > 0)
+    out = np.full(np.broadcast(va, vb).shape, np.nan)
+    out[ok] = ((n * sab - sa * sb) / np.sqrt(np.where(ok, va * vb, 1.0)))[ok]
+    return out
+
+
+def pair_count_correlations(
+    counts: Any, a: np.ndarray, b: np.ndarray, n_blocks: int = 20
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spike-count correlation of pairs of rows, over all bins and each block left out.
+
+    Parameters
+    ----------
+    counts : array-like or sparse matrix
+        ``units x bins`` counts (e.g. from :func:`spike_count_matrix`).
+    a, b : array of int
+        Rows of the pairs.
+    n_blocks : int
+        The bins are cut into this many contiguous blocks of (nearly) equal length
+        (fewer if there are fewer bins) for the delete-one-block jackknife.
+
+    Returns
+    -------
+    r : ndarray
+        Pearson correlation of each pair's counts; NaN when a count does not vary.
+    r_loo : ndarray
+        ``n_blocks x pairs``: the same with block ``k`` left out.
+    """
+    counts = sparse.csr_array(counts, dtype=np.float64)
+    n_blocks = check_int("n_blocks", n_blocks, min_value=1)
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    n_units, n_bins = counts.shape
+    k = max(1, min(n_blocks, n_bins))
+    block = np.arange(n_bins) * k // n_bins
+    nk = np.bincount(block, minlength=k).astype(np.float64)
+    rows = np.repeat(np.arange(n_units), np.diff(counts.indptr))
+    cell = rows * k + block[counts.indices]
+    s1 = np.bincount(cell, counts.data, minlength=n_units * k).reshape(n_units, k)
+    s2 = np.bincount(cell, counts.data**2, minlength=n_units * k).reshape(n_units, k)
+    prod = (counts[a].multiply(counts[b])).tocoo()
+    s12 = np.bincount(prod.row * k + block[prod.col], prod.data, minlength=a.size * k)
+    s12 = s12.reshape(a.size, k)
+    tot = [s1[a], s1[b], s2[a], s2[b], s12]
+    full = [x.sum(axis=1) for x in tot]
+    r = _pearson(nk.sum(), *full)
+    r_loo = _pearson(
+        nk.sum() - nk[:, None], *[f[None, :] - x.T for f, x in zip(full, tot, strict=True)]
+    )
+    return r, r_loo
+
+
+def summarize_correlations(
+    r: np.ndarray, r_loo: np.ndarray, *, total_pairs: int | None = None, confidence: float = 0.95
+) -> dict[str, float]:
+    """Mean pairwise correlation with its spread and a confidence interval.
+
+    The interval is ``mean +- t * sem``, ``t`` the Student quantile with ``n_blocks - 1``
+    degrees of freedom and ``sem**2 = var_jack + fpc * max(0, sd**2 - mean(v_p)) / n``:
+
+    - ``var_jack``: delete-one-block jackknife variance of the mean over pairs (blocks of
+      consecutive bins, ``r_loo``). Time blocks are (nearly) independent, so this holds
+      whatever the dependence between pairs (shared units, a shared source of copies).
+    - the second term is the extra variance of averaging only ``n`` of ``total_pairs``
+      pairs (finite-population correction ``fpc = 1 - n / total_pairs``): the spread of
+      the pairs' true correlations, i.e. the spread over pairs ``sd**2`` minus the mean of
+      the pairs' own jackknife variances ``v_p`` (the recording noise). It is 0 when every
+      pair was used.
+
+    Parameters
+    ----------
+    r, r_loo : ndarray
+        From :func:`pair_count_correlations`; NaN pairs are left out.
+    total_pairs : int, optional
+        Number of pairs ``r`` was sampled from (default: ``r`` holds all pairs).
+    confidence : float
+        Two-sided coverage of the interval, in (0, 1).
+
+    Returns
+    -------
+    dict
+        ``n_pairs``, ``mean_correlation``, ``sd_correlation`` (over pairs, ``ddof=1``),
+        ``sem``, ``ci_low``, ``ci_high``, ``n_blocks`` (NaN where undefined).
+    """
+    confidence = check_number("confidence", confidence, min_value=0.0, max_value=1.0)
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"Invalid value for 'confidence': {confidence}. Allowed: 0 < value < 1.")
+    ok = np.isfinite(r)
+    r, r_loo = r[ok], r_loo[:, ok]
+    n, k = int(r.size), int(r_loo.shape[0])
+    out = {
+        "n_pairs": n,
+        "mean_correlation": float(r.mean()) if n else math.nan,
+        "sd_correlation": float(r.std(ddof=1)) if n > 1 else math.nan,
+        "sem": math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "n_blocks": k,
+    }
+    if n < 1 or k < 2:
+        return out
+    # a pair undefined without block k (a unit fired only there) keeps its full value
+    loo = np.where(np.isfinite(r_loo), r_loo, r[None, :])
+    loo_means = loo.mean(axis=1)
+    var_jack = (k - 1) / k * float(np.sum((loo_means - loo_means.mean()) ** 2))
+    var_pairs = 0.0
+    total = n if total_pairs is None else max(int(total_pairs), n)
+    if n > 1 and total > n:
+        v_p = (k - 1) / k * np.sum((loo - loo.mean(axis=0)) ** 2, axis=0)
+        var_pairs = (1.0 - n / total) * max(0.0, out["sd_correlation"] ** 2 - v_p.mean()) / n
+    sem = math.sqrt(var_jack + var_pairs)
+    half = float(student_t.isf((1.0 - confidence) / 2.0, k - 1)) * sem
+    mean = out["mean_correlation"]
+    out.update(sem=sem, ci_low=mean - half, ci_high=mean + half)
+    return out
+
+
+def complexity_histogram(
+    node_ids: np.ndarray,
+    timestamps_ms: np.ndarray,
+    units: np.ndarray,
+    tstart_ms: float,
+    tstop_ms: float,
+    bin_ms: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How many units spike in the same bin: the complexity histogram.
+
+    As Elephant's ``complexity_pdf`` / ``Complexity(spread=0, binary=True)``: the spike
+    trains are clipped (a unit counts once in a bin however many spikes it fires there),
+    summed over units in whole bins of ``bin_ms`` from ``tstart_ms``, and the entries of
+    that population histogram are counted.
+
+    Returns
+    -------
+    histogram : ndarray of int
+        ``histogram[c]``: number of bins in which exactly ``c`` units spiked (``c`` from 0 to
+        the largest complexity seen); divide by its sum for the complexity pdf.
+    active_bins : ndarray of int
+        Per unit (in ``units`` order), the number of bins in which it spiked.
+    """
+    n_bins = n_whole_bins(tstart_ms, tstop_ms, bin_ms)
+    units = np.asarray(units, dtype=np.uint64)
+    pos, b = _spike_bins(node_ids, timestamps_ms, units, tstart_ms, bin_ms, n_bins)
+    cell, _ = _sorted_unique(b * units.size + pos)  # (bin, unit) with at least one spike
+    per_bin = np.bincount(cell // max(units.size, 1), minlength=n_bins)
+    active = np.bincount(cell % max(units.size, 1), minlength=units.size)
+    return np.bincount(per_bin, minlength=1), active
+
+
+def poisson_binomial_pmf(p: np.ndarray) -> np.ndarray:
+    """Distribution of the number of successes of independent trials with probabilities ``p``.
+
+    The complexity distribution of independent units, each active in a bin with its own
+    probability. Computed exactly through the discrete Fourier transform of the
+    probability generating function (values below ~1e-15 are rounding noise, clipped at 0).
+
+    Returns
+    -------
+    ndarray
+        ``pmf[c]`` for ``c = 0 .. len(p)``.
+    """
+    p = np.asarray(p, dtype=np.float64).ravel()
+    if np.any((p < 0) | (p > 1) | ~np.isfinite(p)):
+        raise ValueError("Invalid value in 'p': probabilities must lie in [0, 1].")
+    n_sure = int(np.count_nonzero(p == 1.0))
+    values, mult = _sorted_unique(p[(p > 0) & (p < 1)])
+    n = int(mult.sum())
+    pmf = np.zeros(p.size + 1)
+    z = np.exp(2j * np.pi * np.arange(n + 1) / (n + 1))
+    log_pgf = np.zeros(n + 1, complex)
+    chunk = max(1, 1_000_000 // (n + 1))  # bounded memory: chunk x (n + 1) complex values
+    with np.errstate(divide="ignore"):
+        for s in range(0, values.size, chunk):
+            v, m = values[s : s + chunk, None], mult[s : s + chunk, None]
+            log_pgf += np.sum(m * np.log1p(v * (z[None, :] - 1.0)), axis=0)
+    core = np.fft.fft(np.exp(log_pgf)).real / (n + 1)
+    pmf[n_sure : n_sure + n + 1] = np.clip(core, 0.0, None)
+    return pmf / pmf.sum()
+
+
+def population_cross_correlogram(
+    node_ids: np.ndarray,
+    timestamps_ms: np.ndarray,
+    units: np.ndarray,
+    tstart_ms: float,
+    tstop_ms: float,
+    *,
+    bin_ms: float = 1.0,
+    max_lag_ms: float = 50.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-correlogram pooled over every pair of distinct units, normalised.
+
+    ``cc(tau) = sum_{i != j} cov_ij(tau) / sum_{i != j} sqrt(v_i v_j)`` with the counts
+    ``x_i`` in bins of ``bin_ms``, ``cov_ij(tau)`` the covariance of ``x_i(t)`` and
+    ``x_j(t + tau)`` and ``v_i`` the variance of ``x_i``: a correlation coefficient
+    (0 for independent units; at lag 0 a weighted mean of the pairs' count correlations
+    in ``bin_ms`` windows). Computed from the population count (FFT) minus each unit's
+    own autocorrelogram, so it costs O(spikes + bins log bins), whatever the number of
+    pairs. Symmetric in ``tau``.
+
+    Returns
+    -------
+    lags_ms : ndarray
+        ``-L .. L`` bins times ``bin_ms`` (``L = floor(max_lag_ms / bin_ms)``).
+    cc : ndarray
+        NaN if fewer than two units' counts vary.
+    """
+    max_lag_ms = check_number("max_lag_ms", max_lag_ms, min_value=0.0, units="ms")
+    n_bins = n_whole_bins(tstart_ms, tstop_ms, bin_ms)
+    n_lag = min(int(max_lag_ms // bin_ms), max(n_bins - 1, 0))
+    lags = np.arange(-n_lag, n_lag + 1)
+    units = np.asarray(units, dtype=np.uint64)
+    if n_bins == 0:
+        return lags * bin_ms, np.full(lags.size, np.nan)
+    pos, b = _spike_bins(node_ids, timestamps_ms, units, tstart_ms, bin_ms, n_bins)
+    cell, c = _sorted_unique(pos * n_bins + b)  # by unit, then bin
+    u, t, c = cell // n_bins, cell % n_bins, c.astype(np.float64)
+    pop = np.bincount(t, c, minlength=n_bins)
+    raw = signal.correlate(pop, pop, mode="full", method="fft")[n_bins - 1 : n_bins + n_lag]
+    raw = np.rint(raw)  # sums of integer products
+    own = np.zeros(n_lag + 1)
+    own[0] = np.sum(c * c)
+    for k in range(1, c.size):  # k-th next busy bin of the same unit
+        d = t[k:] - t[:-k]
+        near = (u[k:] == u[:-k]) & (d <= n_lag)
+        if not near.any():
+            break
+        own += np.bincount(d[near], (c[k:] * c[:-k])[near], minlength=n_lag + 1)
+    s1 = np.bincount(u, c, minlength=units.size)
+    s2 = np.bincount(u, c * c, minlength=units.size)
+    mean = s1 / n_bins
+    var = s2 / n_bins - mean**2
+    cov = (raw - own) / (n_bins - np.arange(n_lag + 1)) - (mean.sum() ** 2 - np.sum(mean**2))
+    norm = np.sqrt(np.clip(var, 0, None)).sum() ** 2 - var.sum()
+    half = cov / norm if norm > 0 and n_bins > 0 else np.full(n_lag + 1, np.nan)
+    return lags * bin_ms, np.concatenate([half[:0:-1], half])
+
+
 # -- a file ----------------------------------------------------------------------------
 def _rhythm_hz(data: PopulationData, rhythm_hz: float | None) -> float:
     if rhythm_hz is not None:
@@ -423,8 +812,9 @@ def group_row(
     slope, _ = spectral_slope(*power_spectrum(pop_rate, bin_ms), band_hz)
     prof_slope = math.nan
     g_prof = g if g is not None else 0 if data.group_keys.size == 1 else None
-    if data.profiles is not None and g_prof is not None:
-        dt = float(np.mean(np.diff(data.profile_edges_ms)))
+    edges = data.profile_edges_ms
+    if data.profiles is not None and edges is not None and g_prof is not None:
+        dt = float(np.mean(np.diff(edges)))
         prof_slope, _ = spectral_slope(*power_spectrum(data.profiles[g_prof], dt), band_hz)
     f_hz = _rhythm_hz(data, rhythm_hz)
     depth = modulation_depth(ts, f_hz, data.tstart_ms, data.tstop_ms) if f_hz == f_hz else math.nan
@@ -564,6 +954,586 @@ def _cc_rows(datas: list[PopulationData], *, bin_ms: float, max_lag_ms: float) -
     )
 
 
+# -- correlations and synchrony of a file ----------------------------------------------
+def _as_data(source: str | os.PathLike | PopulationData, population: str | None) -> PopulationData:
+    if isinstance(source, PopulationData):
+        return source
+    return load_population_data(source, population)
+
+
+def _firing_units(data: PopulationData) -> np.ndarray:
+    """The units with at least one spike inside the window, sorted."""
+    pos, ok = _unit_positions(data.node_ids, data.units)
+    ok &= (data.timestamps_ms >= data.tstart_ms) & (data.timestamps_ms < data.tstop_ms)
+    return data.units[np.bincount(pos[ok], minlength=data.units.size) > 0]
+
+
+def _check_windows(windows_ms: Any) -> tuple[float, ...]:
+    try:
+        values = np.asarray(windows_ms, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = np.zeros((0,))
+    if values.size == 0 or values.ndim > 1:
+        raise ValueError(
+            f"Invalid value for 'windows_ms': {windows_ms!r}. Allowed: one or more windows > 0 ms."
+        )
+    return tuple(
+        check_number("windows_ms", w, min_value=0.0, strict_min=True, units="ms")
+        for w in values.reshape(-1)
+    )
+
+
+def count_correlations(
+    source: str | os.PathLike | PopulationData,
+    population: str | None = None,
+    windows_ms: Any = DEFAULT_WINDOWS_MS,
+    n_pairs: int = 2000,
+    seed: Any = 0,
+    *,
+    n_blocks: int = 20,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Pairwise spike-count correlations of a population at several counting windows.
+
+    For each window, the counts of every unit in consecutive whole windows of the
+    generation window are correlated (Pearson) for a sample of pairs of units, and the
+    mean over pairs is reported with its spread and a confidence interval.
+
+    Parameters
+    ----------
+    source : path or PopulationData
+        A spikes file, or data from :func:`load_population_data`.
+    population : str, optional
+        Default the file's first population.
+    windows_ms : sequence of float
+        Counting windows (ms); default 5, 20 and 100 ms.
+    n_pairs : int
+        Pairs sampled (uniformly, without replacement, from a generator seeded with
+        ``seed``) among the units that fire; all pairs when there are no more than this.
+        The same pairs serve every window.
+    seed : int
+        Seed of the pair sample.
+    n_blocks : int
+        Contiguous time blocks of the jackknife (see below).
+    confidence : float
+        Coverage of the interval ``ci_low .. ci_high``.
+
+    Returns
+    -------
+    DataFrame
+        One row per window: ``population``, ``window_ms``, ``n_units`` (units that fire:
+        silent units have no correlation and are left out), ``n_pairs`` (pairs with a
+        defined correlation: a unit whose count never varies is left out),
+        ``mean_correlation``, ``sd_correlation`` (spread over the pairs), ``sem``,
+        ``ci_low``, ``ci_high``, ``confidence``, ``n_blocks``.
+
+    Notes
+    -----
+    Confidence interval: ``mean +- t_{n_blocks-1} * sem`` with ``sem`` from a
+    delete-one-block jackknife over ``n_blocks`` contiguous time blocks (valid whatever
+    the dependence between pairs, e.g. shared units or a common source of copied
+    spikes) plus, when the pairs are a sample, the variance of averaging a sample of the
+    pairs' true correlations (method of moments: spread over pairs minus their own
+    jackknife variances, with the finite-population correction); see
+    :func:`summarize_correlations`. It is an interval for the mean correlation of the
+    population's pairs in this recording's units: independent units give 0, and ``n``
+    units sharing copies of one source with probability ``p`` give ``p`` (Poisson source).
+
+    Examples
+    --------
+    >>> count_correlations("inputs.h5", "exc", windows_ms=[5, 50])  # doctest: +SKIP
+    """
+    data = _as_data(source, population)
+    windows = _check_windows(windows_ms)
+    units = _firing_units(data)
+    a, b = sample_pairs(units.size, n_pairs, seed)
+    total = units.size * (units.size - 1) // 2
+    rows = []
+    for w in windows:
+        counts = spike_count_matrix(
+            data.node_ids, data.timestamps_ms, units, data.tstart_ms, data.tstop_ms, w
+        )
+        r, r_loo = pair_count_correlations(counts, a, b, n_blocks)
+        summary = summarize_correlations(r, r_loo, total_pairs=total, confidence=confidence)
+        rows.append(
+            {
+                "population": data.population,
+                "window_ms": w,
+                "n_units": int(units.size),
+                **summary,
+                "confidence": confidence,
+            }
+        )
+    cols = ["population", "window_ms", "n_units", "n_pairs", "mean_correlation"]
+    cols += ["sd_correlation", "sem", "ci_low", "ci_high", "confidence", "n_blocks"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def complexity_distribution(
+    source: str | os.PathLike | PopulationData,
+    population: str | None = None,
+    bin_ms: float = 1.0,
+) -> pd.DataFrame:
+    """The population's synchrony: how many units spike in the same bin.
+
+    The complexity distribution of Elephant's ``complexity_pdf`` (``Complexity`` with
+    ``spread=0``, ``binary=True``): in each whole bin of ``bin_ms`` from the start of the
+    window, the number of units that spike (at least once) is its complexity; the
+    distribution is the fraction of bins of each complexity. Next to it, what independent
+    units with the same per-unit bin activity would give (a Poisson-binomial
+    distribution; a binomial when all units have the same rate), so excess synchrony
+    shows as excess probability in the tail.
+
+    Parameters
+    ----------
+    source : path or PopulationData
+    population : str, optional
+    bin_ms : float
+        Bin width (ms); a shorter last piece of the window is not a bin. Spike times
+        within 1e-8 bin of an edge count in the next bin (Elephant's tolerance).
+
+    Returns
+    -------
+    DataFrame
+        Rows for complexity 0 up to the largest seen (and as far as the independent
+        prediction has mass above 1e-12): ``population``, ``complexity``, ``n_bins``
+        (bins of that complexity), ``probability`` (``n_bins`` over all bins: the pdf)
+        and ``independent_probability``.
+
+    Examples
+    --------
+    >>> complexity_distribution("inputs.h5", "exc", bin_ms=2.0)  # doctest: +SKIP
+    """
+    data = _as_data(source, population)
+    hist, active = complexity_histogram(
+        data.node_ids, data.timestamps_ms, data.units, data.tstart_ms, data.tstop_ms, bin_ms
+    )
+    n_bins = int(hist.sum())
+    indep = poisson_binomial_pmf(active / n_bins) if n_bins else np.zeros(1)
+    tail = np.cumsum(indep[::-1])[::-1]  # P(complexity >= c)
+    top = max(hist.size - 1, int(np.flatnonzero(tail > 1e-12).max(initial=0)))
+    counts = np.zeros(top + 1, np.int64)
+    counts[: hist.size] = hist
+    pred = np.zeros(top + 1)
+    pred[: min(indep.size, top + 1)] = indep[: top + 1]
+    return pd.DataFrame(
+        {
+            "population": data.population,
+            "complexity": np.arange(top + 1),
+            "n_bins": counts,
+            "probability": counts / n_bins if n_bins else np.full(top + 1, np.nan),
+            "independent_probability": pred,
+        }
+    )
+
+
+# -- stimulus schedules ------------------------------------------------------------------
+SCHEDULE_KEYS = (
+    "schedule_group",
+    "schedule_start_ms",
+    "schedule_stop_ms",
+    "schedule_from_hz",
+    "schedule_to_hz",
+    "schedule_epoch",
+)
+EPOCH_ORDER = ("burst", "ramp", "off", "silent")
+P_BOUNDS = 1e-6  # two-sided probability outside the Poisson count bounds
+_LAYER_KEY = re.compile(r"^(layer\d+\.)?schedule_group$")
+
+
+def schedule_layers(metadata: dict[str, Any]) -> list[str]:
+    """Key prefixes under which ``metadata`` holds a stimulus schedule.
+
+    ``''`` for a stimulus file, ``'layer<i>.'`` for each stimulus layer of a ``layers``
+    file; empty when there is no schedule.
+    """
+    found = [m.group(1) or "" for key in metadata if (m := _LAYER_KEY.match(key))]
+    return sorted(found, key=lambda p: (p != "", int(p[5:-1]) if p else -1))
+
+
+@dataclass
+class RecordedSchedule:
+    """A stimulus layer's schedule, read back from a file's metadata.
+
+    Attributes
+    ----------
+    population, prefix : str
+        Population and key prefix (``''`` or ``'layer<i>.'``).
+    node_ids : ndarray of uint64
+        Units, sorted.
+    group_index : ndarray of int
+        Per unit, its block of the schedule (index into ``group_keys``).
+    group_keys : list of str
+    group_assembly : ndarray of int
+        Per group, its assembly (index into ``assembly_names``; -1 for none).
+    assembly_names : list of str
+    target_hz : ndarray
+        Per unit, this layer's recorded target rate.
+    group, start_ms, stop_ms, from_hz, to_hz, epoch : ndarray
+        The schedule rows, sorted by group then start: the rate of ``group`` goes linearly
+        from ``from_hz`` to ``to_hz`` over ``[start_ms, stop_ms)``.
+    others : list of RecordedSchedule
+        The population's other stimulus layers (their spikes add to this layer's).
+    baseline_hz : ndarray
+        Per unit, the target rate of the other layers that have no schedule (0 without
+        layers).
+    """
+
+    population: str
+    prefix: str
+    node_ids: np.ndarray
+    group_index: np.ndarray
+    group_keys: list[str]
+    group_assembly: np.ndarray
+    assembly_names: list[str]
+    target_hz: np.ndarray
+    group: np.ndarray
+    start_ms: np.ndarray
+    stop_ms: np.ndarray
+    from_hz: np.ndarray
+    to_hz: np.ndarray
+    epoch: np.ndarray
+    others: list[RecordedSchedule] = field(default_factory=list)
+    baseline_hz: np.ndarray | None = None
+
+    @property
+    def n_units_per_group(self) -> np.ndarray:
+        return np.bincount(self.group_index, minlength=len(self.group_keys))
+
+    @property
+    def layer(self) -> int | None:
+        """The layer index of a ``layers`` input (None for a stimulus file)."""
+        return int(self.prefix[5:-1]) if self.prefix else None
+
+    def assembly_name(self, a: int) -> str:
+        return "none" if a < 0 else self.assembly_names[a]
+
+    def row_bounds(self) -> np.ndarray:
+        """``rows[bounds[g]:bounds[g + 1]]`` are the rows of group ``g``."""
+        return np.searchsorted(self.group, np.arange(len(self.group_keys) + 1))
+
+    def row_of(self, unit_pos: np.ndarray, times_ms: np.ndarray) -> np.ndarray:
+        """The row in force for each (unit position, time); -1 outside every row."""
+        g = self.group_index[unit_pos]
+        bounds = self.row_bounds()
+        out = np.full(g.size, -1, np.int64)
+        order = np.argsort(g, kind="stable")
+        cuts = np.searchsorted(g[order], np.arange(len(self.group_keys) + 1))
+        for k in np.flatnonzero(np.diff(cuts)):  # one pass per group, not per spike
+            sel = order[cuts[k] : cuts[k + 1]]
+            lo, hi = bounds[k], bounds[k + 1]
+            if hi == lo:
+                continue
+            r = lo + np.searchsorted(self.start_ms[lo:hi], times_ms[sel], side="right") - 1
+            inside = (r >= lo) & (times_ms[sel] < self.stop_ms[np.clip(r, lo, hi - 1)])
+            out[sel[inside]] = r[inside]
+        return out
+
+    def integral(self, times_ms: np.ndarray) -> np.ndarray:
+        """Integral of each group's scheduled rate up to each time (``groups x times``,
+        Hz ms, exact for the linear rows; 0 before the first row)."""
+        t = np.asarray(times_ms, dtype=np.float64)
+        bounds = self.row_bounds()
+        out = np.zeros((len(self.group_keys), t.size))
+        for g in range(len(self.group_keys)):  # one pass per group
+            lo, hi = bounds[g], bounds[g + 1]
+            if hi == lo:
+                continue
+            start, f0, f1 = self.start_ms[lo:hi], self.from_hz[lo:hi], self.to_hz[lo:hi]
+            dur = self.stop_ms[lo:hi] - start
+            area = np.concatenate([[0.0], np.cumsum(0.5 * (f0 + f1) * dur)])
+            r = np.clip(np.searchsorted(start, t, side="right") - 1, 0, hi - lo - 1)
+            x = np.clip(t - start[r], 0.0, dur[r])
+            slope = np.divide(f1 - f0, dur, out=np.zeros_like(dur), where=dur > 0)
+            out[g] = area[r] + f0[r] * x + 0.5 * slope[r] * x**2
+        return out
+
+    def bin_means_hz(self, edges_ms: np.ndarray) -> np.ndarray:
+        """Scheduled rate of each group averaged over each bin (``groups x bins``, Hz).
+
+        Exact for the linear rows (integral over each bin / bin width); 0 where no row is
+        in force.
+        """
+        edges = np.asarray(edges_ms, dtype=np.float64)
+        return np.diff(self.integral(edges), axis=1) / np.diff(edges)
+
+    def _baseline(self) -> np.ndarray:
+        return np.zeros(self.node_ids.size) if self.baseline_hz is None else self.baseline_hz
+
+    def other_spikes(self, group: np.ndarray, start_ms: np.ndarray, stop_ms: np.ndarray):
+        """Expected spikes of the other layers, summed over the units of ``group``, over
+        ``[start_ms, stop_ms)`` (one value per entry): other stimulus layers by their
+        schedules, the rest at their target rates."""
+        n_g = len(self.group_keys)
+        base = np.bincount(self.group_index, self._baseline(), minlength=n_g)
+        out = base[group] * (np.asarray(stop_ms) - np.asarray(start_ms)) / 1000.0
+        for o in self.others:
+            n_h = len(o.group_keys)
+            both = np.bincount(self.group_index * n_h + o.group_index, minlength=n_g * n_h)
+            span = o.integral(stop_ms) - o.integral(start_ms)  # other groups x entries
+            out = out + np.sum(both.reshape(n_g, n_h)[group] * span.T, axis=1) / 1000.0
+        return out
+
+    def expected_bin_spikes(
+        self, unit_key: np.ndarray, n_keys: int, edges_ms: np.ndarray
+    ) -> np.ndarray:
+        """Expected spikes of all layers in each bin, summed over the units of each key.
+
+        ``unit_key`` (per unit, ``0 .. n_keys - 1``) labels the units (e.g. by assembly);
+        returns ``n_keys x bins``.
+        """
+        width_s = np.diff(np.asarray(edges_ms, dtype=np.float64)) / 1000.0
+        out = np.bincount(unit_key, self._baseline(), minlength=n_keys)[:, None] * width_s
+        for s in (self, *self.others):
+            n_h = len(s.group_keys)
+            n = np.bincount(unit_key * n_h + s.group_index, minlength=n_keys * n_h)
+            out = out + n.reshape(n_keys, n_h) @ (s.bin_means_hz(edges_ms) * width_s)
+        return out
+
+
+def _schedule_error(data: PopulationData) -> ValueError:
+    return ValueError(
+        f"No stimulus schedule in population '{data.population}': its metadata has "
+        f"{_short_list(sorted(data.metadata), 12)}; a 'stimulus' generator (or a 'layers' "
+        "input with a stimulus layer) records one."
+    )
+
+
+def read_schedule(
+    source: str | os.PathLike | PopulationData,
+    population: str | None = None,
+    *,
+    layer: int | None = None,
+) -> RecordedSchedule:
+    """Read the stimulus schedule of a population (a stimulus file or a stimulus layer).
+
+    Parameters
+    ----------
+    source : path or PopulationData
+    population : str, optional
+    layer : int, optional
+        Which layer of a ``layers`` file; needed only when several layers are stimuli.
+
+    Returns
+    -------
+    RecordedSchedule
+        With the other stimulus layers in ``others`` and the target rates of the
+        remaining layers in ``baseline_hz``.
+
+    Raises
+    ------
+    ValueError
+        If the population has no schedule (or ``layer`` is not one of its stimulus
+        layers, or several are and none is chosen).
+    KeyError
+        If a schedule key is missing.
+    """
+    data = _as_data(source, population)
+    meta = data.metadata
+    prefixes = schedule_layers(meta)
+    if not prefixes:
+        raise _schedule_error(data)
+    if layer is not None:
+        want = f"layer{check_int('layer', layer, min_value=0)}."
+        if prefixes == [""]:
+            raise ValueError(
+                f"Invalid value for 'layer': {layer}. Population '{data.population}' is a "
+                "stimulus, not a 'layers' input: leave 'layer' out."
+            )
+        if want not in prefixes:
+            raise ValueError(
+                f"Invalid value for 'layer': {layer}. Allowed: a stimulus layer of "
+                f"'{data.population}': {', '.join(p[5:-1] for p in prefixes)}."
+            )
+    elif len(prefixes) > 1:
+        raise ValueError(
+            f"Population '{data.population}' has several stimulus layers "
+            f"({', '.join(p[5:-1] for p in prefixes)}); choose one with 'layer'."
+        )
+    else:
+        want = prefixes[0]
+    layers = {p: _read_layer(data, p) for p in prefixes}
+    main = layers.pop(want)
+    main.others = list(layers.values())
+    main.baseline_hz = np.zeros(main.node_ids.size)
+    if want and "target_rate_hz" in meta:  # a layers input: what the other layers add
+        total = np.asarray(meta["target_rate_hz"], np.float64)[np.argsort(meta["node_ids"])]
+        rest = total - main.target_hz - sum(o.target_hz for o in main.others)
+        main.baseline_hz = np.clip(rest, 0.0, None)
+    return main
+
+
+def _read_layer(data: PopulationData, p: str) -> RecordedSchedule:
+    """One layer's schedule (key prefix ``p``), units in sorted node-id order."""
+    meta = data.metadata
+
+    def get(key: str) -> np.ndarray:
+        if p + key not in meta:
+            raise KeyError(
+                f"No '{p + key}' in the metadata of '{data.population}' (a schedule needs "
+                f"{', '.join(p + k for k in SCHEDULE_KEYS)}, group_index, group_keys)."
+            )
+        return np.asarray(meta[p + key])
+
+    node_ids = np.asarray(meta["node_ids"]).astype(np.uint64)
+    order = np.argsort(node_ids)
+    group_index = get("group_index")[order].astype(np.int64)
+    group_keys = [str(k) for k in get("group_keys")]
+    if p + "assembly_index" in meta:
+        a_index = np.asarray(meta[p + "assembly_index"]).astype(np.int64)
+        if p + "assembly_node_ids" in meta:  # aligned to its own node ids
+            a_ids = np.asarray(meta[p + "assembly_node_ids"]).astype(np.uint64)
+            srt = np.argsort(a_ids)
+            at, found = _unit_positions(node_ids, a_ids[srt])
+            a_index = np.where(found, a_index[srt][np.minimum(at, a_ids.size - 1)], -1)
+        a_index = a_index[order]
+        names = [str(k) for k in meta.get(p + "assembly_names", [])]
+    else:  # no assemblies recorded: each group is one
+        names = [k for k in group_keys if k != "none"]
+        a_index = np.asarray([names.index(k) if k in names else -1 for k in group_keys])[
+            group_index
+        ]
+    group_assembly = np.full(len(group_keys), -2, np.int64)
+    group_assembly[group_index] = a_index
+    for g in np.flatnonzero(group_assembly == -2):  # groups without units: by key
+        head = group_keys[g].split("/")[0]
+        group_assembly[g] = names.index(head) if head in names else -1
+    own = meta.get(p + "target_rate_hz", np.zeros(node_ids.size))
+    rows = np.lexsort((get("schedule_start_ms"), get("schedule_group")))
+    return RecordedSchedule(
+        data.population,
+        p,
+        node_ids[order],
+        group_index,
+        group_keys,
+        group_assembly,
+        names,
+        np.asarray(own, np.float64)[order],
+        get("schedule_group").astype(np.int64)[rows],
+        get("schedule_start_ms").astype(np.float64)[rows],
+        get("schedule_stop_ms").astype(np.float64)[rows],
+        get("schedule_from_hz").astype(np.float64)[rows],
+        get("schedule_to_hz").astype(np.float64)[rows],
+        np.asarray([str(e) for e in get("schedule_epoch")], dtype=object)[rows],
+    )
+
+
+def _epoch_rank(epoch: str) -> tuple[int, str]:
+    return (EPOCH_ORDER.index(epoch) if epoch in EPOCH_ORDER else len(EPOCH_ORDER), epoch)
+
+
+def assembly_epoch_stats(
+    source: str | os.PathLike | PopulationData,
+    population: str | None = None,
+    *,
+    layer: int | None = None,
+    p_bounds: float = P_BOUNDS,
+) -> pd.DataFrame:
+    """Measured against scheduled rate of each assembly in each kind of epoch.
+
+    For every assembly (and the units in none) and every epoch kind of the schedule
+    (``burst``, ``ramp``, ``off``, ``silent``), the spikes of the assembly's units inside
+    the rows of that kind are counted and compared with the expected count: the
+    schedule's integral over those rows plus, in a ``layers`` file, what the other layers
+    add to the same units over the same time (other stimulus layers by their own
+    schedules, exactly; the others at their recorded target rates, i.e. their mean rate:
+    exact for constant-rate layers such as ``poisson``, an approximation for modulated
+    ones). For Poisson trains the summed count is Poisson, so the bounds say whether the
+    measured rate is what was asked for.
+
+    Parameters
+    ----------
+    source : path or PopulationData
+        A file whose population (or one of its layers) was made by the ``stimulus``
+        generator.
+    population : str, optional
+    layer : int, optional
+        See :func:`read_schedule`.
+    p_bounds : float
+        Two-sided probability of a Poisson count outside ``lower_hz .. upper_hz``.
+
+    Returns
+    -------
+    DataFrame
+        One row per (assembly, epoch), assemblies in recorded order then ``none``, epochs
+        ``burst, ramp, off, silent``: ``population``, ``layer`` (the stimulus layer of a
+        ``layers`` file, else None), ``assembly``, ``epoch``,
+        ``n_units``, ``duration_ms`` (time in that epoch per unit), ``n_spikes``,
+        ``expected_spikes``, ``measured_rate_hz``, ``scheduled_rate_hz`` (expected rate:
+        schedule plus ``baseline_hz``), ``baseline_hz`` (what the other layers add),
+        ``lower_hz``,
+        ``upper_hz`` (Poisson quantiles ``p_bounds/2`` and ``1 - p_bounds/2`` of the
+        summed count, as rates), ``within_bounds``.
+
+    Raises
+    ------
+    ValueError
+        If the population has no stimulus schedule.
+
+    Examples
+    --------
+    >>> assembly_epoch_stats("stimulus.h5", "thalamus")  # doctest: +SKIP
+    """
+    p_bounds = check_number("p_bounds", p_bounds, min_value=0.0, max_value=1.0, strict_min=True)
+    data = _as_data(source, population)
+    sched = read_schedule(data, layer=layer)
+    pos, ok = _unit_positions(data.node_ids, sched.node_ids)
+    row = sched.row_of(pos[ok], data.timestamps_ms[ok])
+    n_rows = sched.group.size
+    measured = np.bincount(row[row >= 0], minlength=n_rows)
+    n_g = sched.n_units_per_group[sched.group]
+    dur_s = (sched.stop_ms - sched.start_ms) / 1000.0
+    rows = pd.DataFrame(
+        {
+            "a": sched.group_assembly[sched.group],
+            "epoch": sched.epoch,
+            "group": sched.group,
+            "n_units": n_g,
+            "unit_s": n_g * dur_s,
+            "n_spikes": measured,
+            "scheduled": n_g * 0.5 * (sched.from_hz + sched.to_hz) * dur_s,
+            "baseline": sched.other_spikes(sched.group, sched.start_ms, sched.stop_ms),
+        }
+    )
+    rows = rows[rows["n_units"] > 0]
+    units = rows.drop_duplicates(["a", "epoch", "group"]).groupby(["a", "epoch"])["n_units"].sum()
+    sums = rows.groupby(["a", "epoch"])[["unit_s", "n_spikes", "scheduled", "baseline"]].sum()
+    keys = sorted(sums.index, key=lambda k: (k[0] < 0, k[0], _epoch_rank(k[1])))
+    out = []
+    for a, epoch in keys:
+        s = sums.loc[(a, epoch)]
+        mu = float(s["scheduled"] + s["baseline"])
+        lo, hi = poisson.ppf([p_bounds / 2, 1 - p_bounds / 2], mu)
+        n = int(s["n_spikes"])
+        out.append(
+            {
+                "population": data.population,
+                "layer": sched.layer,
+                "assembly": sched.assembly_name(int(a)),
+                "epoch": epoch,
+                "n_units": int(units.loc[(a, epoch)]),
+                "duration_ms": 1000.0 * s["unit_s"] / units.loc[(a, epoch)],
+                "n_spikes": n,
+                "expected_spikes": mu,
+                "measured_rate_hz": n / s["unit_s"],
+                "scheduled_rate_hz": mu / s["unit_s"],
+                "baseline_hz": s["baseline"] / s["unit_s"],
+                "lower_hz": lo / s["unit_s"],
+                "upper_hz": hi / s["unit_s"],
+                "within_bounds": bool(lo <= n <= hi),
+            }
+        )
+    cols = ["population", "layer", "assembly", "epoch", "n_units", "duration_ms", "n_spikes"]
+    cols += ["expected_spikes", "measured_rate_hz", "scheduled_rate_hz", "baseline_hz"]
+    cols += ["lower_hz", "upper_hz", "within_bounds"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def has_schedule(data: PopulationData) -> bool:
+    """Whether the population (or one of its layers) holds a stimulus schedule."""
+    return bool(schedule_layers(data.metadata))
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for rec in df.to_dict(orient="records"):
@@ -574,27 +1544,70 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def stats_report(path: str | os.PathLike, **kwargs: Any) -> dict[str, Any]:
-    """Everything of :func:`spike_stats` and :func:`cross_correlations` as a JSON-able dict.
+    """Everything of the statistics of a file as a JSON-able dict.
 
     Keyword arguments go to :func:`spike_stats` (``bin_ms``, ``fano_window_ms``,
-    ``rhythm_hz``, ``band_hz``) and ``max_lag_ms`` to :func:`cross_correlations`.
-    NaN becomes None.
+    ``rhythm_hz``, ``band_hz``, ``groups``), ``max_lag_ms`` to
+    :func:`cross_correlations`, ``windows_ms``, ``n_pairs`` and ``pair_seed`` (its
+    ``seed``) to :func:`count_correlations`, ``complexity_bin_ms`` to
+    :func:`complexity_distribution`; ``populations`` selects populations;
+    ``correlations=False`` leaves out the count correlations and the complexity
+    distribution; ``assemblies`` is None (default: the assembly/epoch table of every
+    population with a stimulus schedule), True (every selected population must have
+    one: ValueError otherwise) or False (none). NaN becomes None.
 
     Returns
     -------
     dict
-        ``{"path": ..., "stats": [row, ...], "cross_correlations": [row, ...]}``.
+        ``{"path", "stats": [row, ...], "cross_correlations": [...],
+        "count_correlations": [...], "complexity": [...], "assembly_epochs": [...]}``,
+        rows as in :func:`spike_stats`, :func:`cross_correlations`,
+        :func:`count_correlations`, :func:`complexity_distribution` and
+        :func:`assembly_epoch_stats`.
+
+    Raises
+    ------
+    TypeError
+        For an unknown keyword argument.
+    ValueError
+        For ``assemblies=True`` on a population without a stimulus schedule.
     """
     max_lag_ms = kwargs.pop("max_lag_ms", 100.0)
+    corr = {
+        "windows_ms": kwargs.pop("windows_ms", DEFAULT_WINDOWS_MS),
+        "n_pairs": kwargs.pop("n_pairs", 2000),
+        "seed": kwargs.pop("pair_seed", 0),
+    }
+    complexity_bin_ms = kwargs.pop("complexity_bin_ms", 1.0)
+    with_corr = bool(kwargs.pop("correlations", True))
+    assemblies = kwargs.pop("assemblies", None)
     datas = _load_all(path, kwargs.pop("populations", None))  # each population read once
-    kw = {"bin_ms": 1.0, "fano_window_ms": 100.0, "rhythm_hz": None, "band_hz": DEFAULT_BAND_HZ}
+    kw: dict[str, Any] = {"bin_ms": 1.0, "fano_window_ms": 100.0, "rhythm_hz": None}
+    kw["band_hz"] = DEFAULT_BAND_HZ
     unknown = set(kwargs) - set(kw) - {"groups"}
     if unknown:
         raise TypeError(f"stats_report() got unexpected keyword arguments: {sorted(unknown)}")
     kw.update(kwargs)
-    stats = _stats_rows(datas, **kw)
+    if assemblies:
+        for data in datas:
+            if not has_schedule(data):
+                raise _schedule_error(data)
+    rows = _stats_rows(datas, **kw)
     cc = _cc_rows(datas, bin_ms=kw["bin_ms"], max_lag_ms=max_lag_ms)
-    return {"path": str(path), "stats": _records(stats), "cross_correlations": _records(cc)}
+    out: dict[str, Any] = {"path": str(path), "stats": _records(rows)}
+    out["cross_correlations"] = _records(cc)
+    out["count_correlations"], out["complexity"] = [], []
+    if with_corr:
+        for data in datas:
+            out["count_correlations"] += _records(count_correlations(data, **corr))
+            out["complexity"] += _records(complexity_distribution(data, bin_ms=complexity_bin_ms))
+    out["assembly_epochs"] = []
+    if assemblies is not False:
+        for data in datas:
+            for prefix in schedule_layers(data.metadata):
+                layer = int(prefix[5:-1]) if prefix else None
+                out["assembly_epochs"] += _records(assembly_epoch_stats(data, layer=layer))
+    return out
 
 
 # -- what is in a file -----------------------------------------------------------------

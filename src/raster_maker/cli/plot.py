@@ -1,4 +1,5 @@
-"""``raster-maker plot``: the inputs figure (noise trace, z-scores, spectrum, raster, rates)."""
+"""``raster-maker plot``: the inputs figure (noise trace, z-scores, spectrum, raster, rates),
+the assemblies figure of a stimulus population, and the correlation panels."""
 
 from __future__ import annotations
 
@@ -19,8 +20,19 @@ Draw the figure documenting one population's inputs:
   D  raster of one functional group with its population rate on a second axis
   E  distribution of the units' firing rates (over --reference-rates if given)
 
+A stimulus population (generator 'stimulus', or a 'layers' input with a stimulus layer)
+gets the assemblies figure instead: per assembly its scheduled rate beside its measured
+rate (PSTH in --bin-ms bins), and a raster sorted by assembly (--group or
+--reference-rates ask for the inputs figure).
+
+With --correlations (the default for the correlated, mip, sip and cpp generators):
+  F  mean pairwise spike-count correlation against the counting window (--windows),
+     with its confidence interval and spread over pairs
+  G  population cross-correlogram pooled over all pairs (correlation units)
+
   raster-maker plot SPIKES.h5 [--population P] [--group G] [-o FIG.png|pdf|svg]
                     [--reference-rates RATES.txt] [--reference-label LABEL]
+                    [--correlations] [--windows MS [MS ...]] [--assemblies] [--layer I]
 """
 
 
@@ -48,6 +60,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--reference-label", default="experimental", help="legend label of them")
     p.add_argument("--dpi", type=float, default=150.0, help="resolution of a .png (default 150)")
+    p.add_argument(
+        "--correlations",
+        action="store_true",
+        help="add the correlation panels F and G (always for correlated generators)",
+    )
+    p.add_argument(
+        "--windows",
+        type=float,
+        nargs="+",
+        default=[5.0, 20.0, 100.0],
+        metavar="MS",
+        help="counting windows of panel F (ms), default 5 20 100",
+    )
+    p.add_argument(
+        "--assemblies",
+        action="store_true",
+        help="the assemblies figure (the default for stimulus populations; an error for others)",
+    )
+    p.add_argument(
+        "--layer",
+        type=int,
+        metavar="I",
+        help="the stimulus layer to draw, for a layers input with several",
+    )
+    p.add_argument(
+        "--bin-ms",
+        type=float,
+        default=25.0,
+        metavar="MS",
+        help="bin of the assemblies' measured and scheduled rates (ms), default 25",
+    )
     p.set_defaults(func=run)
 
 
@@ -72,20 +115,48 @@ def plot_file(
     reference_rates: str | None = None,
     reference_label: str = "experimental",
     dpi: float = 150.0,
+    *,
+    correlations: bool = False,
+    windows_ms: list[float] | None = None,
+    assemblies: bool = False,
+    layer: int | None = None,
+    bin_ms: float = 25.0,
 ) -> Path:
-    """Draw the inputs figure of ``spikes`` into ``output``; returns its path."""
+    """Draw the figure of ``spikes`` into ``output``; returns its path.
+
+    The assemblies figure for a stimulus population (or when ``assemblies``: an error
+    without a schedule), else the inputs figure; the correlation panels when
+    ``correlations`` or when the population was made by a correlated generator.
+    """
     out = Path(output) if output else Path(spikes).with_suffix(".png")
     if out.suffix.lower() not in FORMATS:
         raise CLIError(
             f"Invalid value for '--output': {str(out)!r}. Allowed: a file ending in "
             f"{', '.join(FORMATS)}."
         )
-    from ..plotting import plot_inputs
+    from ..plotting import plot_assemblies, plot_inputs, wants_correlations
+    from ..report import has_schedule, load_population_data, read_schedule
 
     ref = _read_rates(reference_rates) if reference_rates else None
-    fig = plot_inputs(
-        spikes, population, group, reference_rates_hz=ref, reference_label=reference_label
-    )
+    data = load_population_data(spikes, population)
+    assemblies = assemblies or layer is not None
+    if assemblies and not has_schedule(data):
+        read_schedule(data)  # raises the error that says what is missing
+    corr = correlations or wants_correlations(data.provenance)
+    corr_kw = {"windows_ms": windows_ms} if windows_ms else {}
+    if assemblies or (has_schedule(data) and group is None and ref is None):
+        fig = plot_assemblies(
+            data, correlations=corr, correlation_kwargs=corr_kw, layer=layer, bin_ms=bin_ms
+        )
+    else:
+        fig = plot_inputs(
+            data,
+            group=group,
+            reference_rates_hz=ref,
+            reference_label=reference_label,
+            correlations=corr,
+            correlation_kwargs=corr_kw,
+        )
     fig.savefig(out, dpi=dpi)
     return out
 
@@ -99,6 +170,11 @@ def run(args: argparse.Namespace) -> int:
         args.reference_rates,
         args.reference_label,
         args.dpi,
+        correlations=args.correlations,
+        windows_ms=args.windows,
+        assemblies=args.assemblies,
+        layer=args.layer,
+        bin_ms=args.bin_ms,
     )
     print(out)
     return 0

@@ -12,14 +12,25 @@ factor, population-rate power-spectrum slope (and of the recorded noise profile)
 modulation depth at the rhythm frequency; then the lag of the peak cross-correlation
 of every pair of populations (positive: the second follows the first).
 
+Then, per population: pairwise spike-count correlations at several counting windows
+(mean over a sample of pairs of the units that fire, its spread over pairs and a
+confidence interval from a jackknife over time blocks), and the synchrony (complexity)
+distribution: the fraction of bins in which c units spike, beside what independent units
+would give. For a stimulus population (generator 'stimulus', or a 'layers' input with a
+stimulus layer): measured against scheduled rate of each assembly in each epoch, with
+Poisson bounds (probability 1e-6 outside).
+
   raster-maker stats SPIKES.h5 [--population P ...] [--json] [--rhythm-hz F]
+                     [--windows MS [MS ...]] [--pairs N] [--complexity-bin-ms MS]
+                     [--assemblies]
 """
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "stats",
-        help="rates vs targets, ISI CV, Fano factor, spectra, rhythm depth, cross-correlation lags",
+        help="rates vs targets, ISI CV, Fano factor, spectra, rhythm depth, cross-correlation "
+        "lags, pairwise correlations, synchrony, stimulus epochs",
         description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -46,7 +57,87 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="MS",
         help="largest cross-correlation lag searched (ms), default 100",
     )
+    p.add_argument(
+        "--windows",
+        type=float,
+        nargs="+",
+        default=[5.0, 20.0, 100.0],
+        metavar="MS",
+        help="counting windows of the pairwise spike-count correlations (ms), default 5 20 100",
+    )
+    p.add_argument(
+        "--pairs",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="pairs of units sampled for the correlations (all pairs if fewer), default 2000",
+    )
+    p.add_argument(
+        "--complexity-bin-ms",
+        type=float,
+        default=1.0,
+        metavar="MS",
+        help="bin of the synchrony (complexity) distribution (ms), default 1",
+    )
+    p.add_argument(
+        "--assemblies",
+        action="store_true",
+        help="only the assembly/epoch table of stimulus populations (an error for a "
+        "population without a stimulus schedule)",
+    )
     p.set_defaults(func=run)
+
+
+def _table(df, **kw) -> str:
+    import pandas as pd
+
+    with pd.option_context(
+        "display.width",
+        200,
+        "display.max_columns",
+        50,
+        "display.max_rows",
+        40,
+        "display.float_format",
+        "{:.4g}".format,
+    ):
+        return df.to_string(**kw)
+
+
+def _sections(report: dict) -> list[str]:
+    import pandas as pd
+
+    out = []
+    if report.get("stats"):
+        out.append(_table(pd.DataFrame(report["stats"]).set_index(["population", "group"]).T))
+    if report.get("cross_correlations"):
+        cc = pd.DataFrame(report["cross_correlations"])
+        out.append("cross-correlation\n" + _table(cc, index=False))
+    if report.get("count_correlations"):
+        df = pd.DataFrame(report["count_correlations"])
+        conf = df["confidence"].iloc[0]
+        out.append(
+            f"pairwise spike-count correlations (mean over pairs; {100 * conf:g}% CI by "
+            "jackknife over time blocks)\n" + _table(df.drop(columns=["confidence"]), index=False)
+        )
+    if report.get("complexity"):
+        df = pd.DataFrame(report["complexity"])
+        for pop, rows in df.groupby("population", sort=False):
+            seen = rows[(rows["n_bins"] > 0) | (rows["independent_probability"] >= 1e-4)]
+            out.append(
+                f"synchrony of {pop}: fraction of bins in which c units spike "
+                f"({int(rows['n_bins'].sum())} bins)\n"
+                + _table(seen.drop(columns=["population"]), index=False)
+            )
+    if report.get("assembly_epochs"):
+        df = pd.DataFrame(report["assembly_epochs"])
+        if df["layer"].isna().all():
+            df = df.drop(columns=["layer"])
+        out.append(
+            "stimulus: measured vs scheduled rate per assembly and epoch (bounds: P = 1e-6)\n"
+            + _table(df, index=False)
+        )
+    return out
 
 
 def spike_stats_text(
@@ -56,25 +147,36 @@ def spike_stats_text(
     **kwargs,
 ) -> str:
     """The text ``raster-maker stats`` prints."""
-    import pandas as pd
-
     from ..report import stats_report
 
     report = stats_report(path, populations=populations, **kwargs)
     if as_json:
         return json.dumps(report, indent=2)
-    with pd.option_context(
-        "display.width", 200, "display.max_columns", 50, "display.float_format", "{:.4g}".format
-    ):
-        stats = pd.DataFrame(report["stats"]).set_index(["population", "group"])
-        text = stats.T.to_string()
-        if report["cross_correlations"]:
-            text += "\n\ncross-correlation\n"
-            text += pd.DataFrame(report["cross_correlations"]).to_string(index=False)
-    return text
+    return "\n\n".join(_sections(report))
+
+
+def assembly_text(path: str, populations: list[str] | None = None, as_json: bool = False) -> str:
+    """The text ``raster-maker stats --assemblies`` prints (only the stimulus epochs)."""
+    from ..report import _load_all, _records, assembly_epoch_stats, read_schedule, schedule_layers
+
+    rows = []
+    for data in _load_all(path, populations):
+        prefixes = schedule_layers(data.metadata)
+        if not prefixes:
+            read_schedule(data)  # raises the error that says what is missing
+        for prefix in prefixes:
+            layer = int(prefix[5:-1]) if prefix else None
+            rows += _records(assembly_epoch_stats(data, layer=layer))
+    report = {"path": str(path), "assembly_epochs": rows}
+    if as_json:
+        return json.dumps(report, indent=2)
+    return "\n\n".join(_sections(report))
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.assemblies:
+        print(assembly_text(args.spikes, args.population, args.json))
+        return 0
     print(
         spike_stats_text(
             args.spikes,
@@ -83,6 +185,9 @@ def run(args: argparse.Namespace) -> int:
             rhythm_hz=args.rhythm_hz,
             fano_window_ms=args.fano_window_ms,
             max_lag_ms=args.max_lag_ms,
+            windows_ms=args.windows,
+            n_pairs=args.pairs,
+            complexity_bin_ms=args.complexity_bin_ms,
         )
     )
     return 0
