@@ -140,7 +140,7 @@ class Assemblies:
         return self.node_ids[self.index == self._position(assembly)]
 
     def sizes(self) -> np.ndarray:
-        """Number of members of each assembly (``int64``, in the order of :attr:`names`)."""
+        """Number of members of each assembly (``int64``, in the order of ``names``)."""
         return np.bincount(self.index[self.index >= 0], minlength=self.n).astype(np.int64)
 
     def table(self) -> pd.DataFrame:
@@ -596,7 +596,7 @@ def make_assemblies(
     node_ids : numpy.ndarray
         The node set: sorted, unique node ids (``uint64``).
     attributes : pandas.DataFrame or None
-        Node attributes indexed by node id (e.g. :attr:`raster_maker.nodesets.NodeSet.attributes`);
+        Node attributes indexed by node id (e.g. ``NodeSet.attributes``);
         needed by ``"by_attribute"`` and ``"grid"``.
     seed : int or None
         Seed of the membership streams (None draws one; it is recorded in

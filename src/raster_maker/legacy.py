@@ -635,7 +635,7 @@ class SonataWriter(AtomicWriterMixin):
     Like the original's, a writer that is never closed still leaves its file behind, as the
     original's scripts expect: when it is garbage-collected (e.g. the function that made it
     returns) or the interpreter exits, it is closed as by :meth:`close` (data written, file
-    moved into place atomically), with an :class:`UnclosedWriterWarning`. Unless an
+    moved into place atomically), with an ``UnclosedWriterWarning``. Unless an
     exception is in flight then: an exception being raised or handled while the writer is
     collected, or the uncaught exception that ends the script. Then the file is discarded
     and ``f_name`` left as it was, as after an exception inside ``with``, or a kill. An

@@ -285,8 +285,16 @@ class FunctionalGroups(RateModel):
     rates : number, dict or RateDistribution
         Per-unit mean-rate scale; default the original excitatory preset
         ``levy_exp()`` (exp of a levy-stable, scipy S1).
-    exponent, noise_method, normalize
-        Passed to :class:`~raster_maker.profiles.PinkNoise`.
+    exponent : float
+        Spectral exponent of the groups' 1/f noise, ``S(f) ~ 1/f^exponent`` (default 1;
+        ``noise_method='original'`` allows only 1); see
+        :class:`~raster_maker.profiles.PinkNoise`.
+    noise_method : {'original', 'fft'}
+        ``'original'``: the original raster_maker's 1/f filter; ``'fft'``: spectral
+        shaping on the grid itself (any exponent).
+    normalize : {'original', 'mean'}
+        Normalisation of the noise profile, as :class:`~raster_maker.profiles.PinkNoise`'s
+        ``normalize`` (``'original'``: min-max plus 0.5, as the original).
     """
 
     name: ClassVar[str] = "functional_groups"

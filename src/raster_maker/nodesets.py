@@ -588,7 +588,7 @@ def load_population(source, population: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``node_id`` (sorted ascending); see :attr:`NodeSet.attributes`.
+        Indexed by ``node_id`` (sorted ascending); see ``NodeSet.attributes``.
     """
     return _Source(source).population_frame(population).copy()
 

@@ -245,7 +245,7 @@ class ProfileGrid:
 class Profile:
     """Base class: a rate profile evaluated on a time grid.
 
-    Subclasses implement :meth:`_evaluate`. Compose with ``*`` and ``+``.
+    Subclasses implement ``_evaluate``. Compose with ``*`` and ``+``.
     """
 
     def evaluate(

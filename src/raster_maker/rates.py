@@ -335,7 +335,7 @@ class ByAttribute(RateDistribution):
     Parameters
     ----------
     by : str
-        Node attribute (a column of the ``attributes`` passed to :meth:`draw`).
+        Node attribute (a column of the ``attributes`` passed to :meth:`RateDistribution.draw`).
     values : dict
         Attribute value -> rate spec (anything :func:`as_rate_distribution` takes). Keys
         are compared as strings (``str(value)``; bytes decoded as UTF-8), as JSON keys are

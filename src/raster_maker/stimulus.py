@@ -282,7 +282,7 @@ class StimulusSchedule:
         Returns
         -------
         dict of str to numpy.ndarray
-            :meth:`Assemblies.to_metadata` (``assembly_node_ids``, ``assembly_index``,
+            :meth:`~raster_maker.assemblies.Assemblies.to_metadata` (``assembly_node_ids``, ``assembly_index``,
             ``assembly_names``, ``assembly_params``), ``assembly_step`` (per node, -1 for
             none) and the schedule rows ``schedule_group`` (the block index, as
             ``group_index``), ``schedule_start_ms``, ``schedule_stop_ms``,
