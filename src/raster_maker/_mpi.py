@@ -1,23 +1,43 @@
-"""MPI helpers (mpi4py, optional): detect a multi-rank run and gather batches in order.
+"""MPI helpers (mpi4py, optional): detect a multi-rank run and write one file from many ranks.
 
-Generation splits its batches round-robin across ranks; rank 0 receives them in batch
-order and writes them, so the file is byte-identical to a one-rank run (no parallel HDF5
-needed: the h5py wheels are serial). Large messages use MPI's rendezvous protocol, so a
-sender waits for rank 0 and memory stays bounded.
+Generation cuts the node ids into batches (slices of bounded expected spike count). Two
+ways to get them into one file, both giving the datasets of a one-rank run, byte for byte:
+
+- **parallel write** (h5py built against parallel HDF5, the ``mpio`` driver): in rounds,
+  every rank draws its own consecutive batches, the ranks exchange their counts (the
+  offsets are an exclusive scan of them), resize the datasets together and each writes
+  its own contiguous slice with one collective write. No rank gathers the spikes; rank 0
+  only makes the file (metadata, attributes) before and labels it after, and moves it
+  into place once every rank has closed it.
+- **gather** (any h5py): batches go round-robin to the ranks; rank 0 receives them in
+  batch order and writes them. Every rank draws its next batch on a background thread
+  while sending (or, on rank 0, receiving and writing) the previous one.
+
+Large messages use MPI's rendezvous protocol, so a sender waits for rank 0 and memory
+stays bounded.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["world", "ordered_gather"]
+__all__ = ["world", "ordered_gather", "parallel_hdf5", "write_mode", "write_parallel"]
+
+logger = logging.getLogger("raster_maker")
 
 _RANK_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
+WRITE_ENV = "RASTER_MAKER_MPI_WRITE"
+WRITE_MODES = ("auto", "parallel", "gather")
+PARALLEL_MIN_SPIKES = 1 << 20  # below this (expected) a population goes to rank 0: one small write
+ROUND_BATCHES = 8  # batches each rank draws per collective write in the parallel path
+
+Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 
 
 def world() -> Any | None:
@@ -36,23 +56,65 @@ def world() -> Any | None:
     return comm if comm.Get_size() > 1 else None
 
 
+def parallel_hdf5() -> bool:
+    """Whether h5py was built against parallel HDF5 (it has the ``mpio`` driver)."""
+    import h5py
+
+    return bool(h5py.get_config().mpi)
+
+
+def write_mode(comm: Any, sorting: str, expected_spikes: float) -> str:
+    """``'parallel'`` or ``'gather'``: how a generation under ``comm`` reaches its file.
+
+    Parallel when h5py has the ``mpio`` driver, there is more than one rank, the file is
+    not to be sorted by time (a global sort needs every spike in one place) and the
+    population is big enough to gain (at least :data:`PARALLEL_MIN_SPIKES` expected). The
+    environment variable ``RASTER_MAKER_MPI_WRITE`` (``auto``, ``parallel``, ``gather``)
+    overrides the size rule (``parallel`` still needs the driver and falls back, with a
+    log message, when it cannot be used).
+    """
+    from ._check import check_option
+
+    choice = check_option(WRITE_ENV, os.environ.get(WRITE_ENV, "auto").strip(), WRITE_MODES)
+    if choice == "gather" or comm is None or comm.Get_size() < 2:
+        return "gather"
+    why_not = None
+    if not parallel_hdf5():
+        why_not = "h5py has no mpio driver (it was not built against parallel HDF5)"
+    elif sorting == "by_time":
+        why_not = "sorting='by_time' needs every spike in one place"
+    if why_not is not None:
+        if choice == "parallel":
+            logger.info("parallel write not used: %s; rank 0 gathers and writes", why_not)
+        return "gather"
+    if choice == "auto" and expected_spikes < PARALLEL_MIN_SPIKES:
+        return "gather"
+    return "parallel"
+
+
 def ordered_gather(
     comm: Any,
     items: Iterable[Any],
     func: Callable[[Any], tuple[np.ndarray, np.ndarray]],
+    mapper: Mapper | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Compute ``func(item)`` for item ``i`` on rank ``i % size``; yield all results on rank 0.
 
     Rank 0 yields ``(node_ids, times)`` pairs in item order; other ranks yield nothing.
+    ``mapper(func, own_items)`` computes a rank's own results in order (default: the
+    builtin ``map``); one that works ahead on a thread lets a rank draw while it sends,
+    or, on rank 0, while it receives and its caller writes.
     """
     from mpi4py import MPI
 
     rank, size = comm.Get_rank(), comm.Get_size()
-    for i, item in enumerate(items):
+    items = list(items)
+    own = (mapper or map)(func, items[rank::size])
+    for i in range(len(items)):
         owner = i % size
         if rank == 0:
             if owner == 0:
-                yield func(item)
+                yield next(own)
                 continue
             n = comm.recv(source=owner, tag=2 * i)
             ids = np.empty(n, dtype=np.uint64)
@@ -61,9 +123,145 @@ def ordered_gather(
             comm.Recv([ts, MPI.DOUBLE], source=owner, tag=2 * i + 1)
             yield ids, ts
         elif owner == rank:
-            ids, ts = func(item)
+            ids, ts = next(own)
             ids = np.ascontiguousarray(ids, dtype=np.uint64)
             ts = np.ascontiguousarray(ts, dtype=np.float64)
             comm.send(ids.size, dest=0, tag=2 * i)
             comm.Send([ids, MPI.UINT64_T], dest=0, tag=2 * i)
             comm.Send([ts, MPI.DOUBLE], dest=0, tag=2 * i + 1)
+
+
+def _agree(comm: Any, make: Callable[[], Any]) -> Any:
+    """Run ``make()`` on rank 0 and give every rank its value, or raise its error everywhere."""
+    value, error = None, None
+    if comm.Get_rank() == 0:
+        try:
+            value = make()
+        except Exception as err:
+            error = err
+    msg = comm.bcast(None if error is None else f"{type(error).__name__}: {error}", root=0)
+    if error is not None:
+        raise error
+    if msg is not None:
+        raise RuntimeError(f"MPI rank 0 failed to write the file: {msg}")
+    return comm.bcast(value, root=0)
+
+
+def write_parallel(
+    comm: Any,
+    open_writer: Callable[[], Any],
+    population: str,
+    items: Sequence[Any],
+    func: Callable[[Any], tuple[np.ndarray, np.ndarray]],
+    mapper: Mapper,
+    chunk: int,
+    round_batches: int = ROUND_BATCHES,
+) -> tuple[int, str]:
+    """Write one population with every rank writing its own slices (parallel HDF5).
+
+    Parameters
+    ----------
+    comm : mpi4py communicator
+    open_writer : callable
+        Called on rank 0 only: returns a :class:`~raster_maker.sonata.SpikesWriter` with
+        the population, its attributes and metadata added (nothing appended).
+    population : str
+    items : sequence
+        The batches, in file order; ``func(item)`` draws one as ``(node_ids, times)``.
+    mapper : callable
+        ``mapper(func, own_items)`` yields a rank's own results in order (may work ahead).
+    chunk : int
+        HDF5 chunk length of the spike datasets.
+    round_batches : int
+        Batches each rank draws per round (one collective resize and write per round).
+
+    Returns
+    -------
+    (n_spikes, path) on every rank.
+    """
+    import h5py
+    from h5py import h5fd, h5p, h5s
+
+    from .sonata import _OrderTracker
+
+    rank, size = comm.Get_rank(), comm.Get_size()
+    writer: Any = None
+
+    def prepare() -> str:
+        nonlocal writer
+        writer = open_writer()
+        try:
+            return str(writer._detach(population, chunk))
+        except BaseException:
+            writer.abort()
+            raise
+
+    tmp = _agree(comm, prepare)
+    step = size * round_batches
+    rounds = [
+        items[k + rank * round_batches : k + (rank + 1) * round_batches]
+        for k in range(0, len(items), step)
+    ]
+    order = _OrderTracker()
+    total = 0
+    try:
+        own = mapper(func, [it for group in rounds for it in group])
+        with h5py.File(tmp, "r+", driver="mpio", comm=comm) as h5:
+            grp = h5["spikes"][population]
+            datasets = (grp["node_ids"], grp["timestamps"])
+            dxpl = h5p.create(h5p.DATASET_XFER)
+            dxpl.set_dxpl_mpio(h5fd.MPIO_COLLECTIVE)
+            for group in rounds:
+                parts = [next(own) for _ in group]
+                ids = _concat([p[0] for p in parts], np.uint64)
+                ts = _concat([p[1] for p in parts], np.float64)
+                times_sorted = order.by_time and bool(np.all(ts[1:] >= ts[:-1]))
+                summary = (ids.size, *_ends(ids, ts), times_sorted)
+                infos = comm.allgather(summary)
+                counts = [info[0] for info in infos]
+                start = total + sum(counts[:rank])  # exclusive scan of the counts
+                total += sum(counts)
+                for ds, data in zip(datasets, (ids, ts), strict=True):
+                    ds.resize((total,))
+                    _write_slice(ds, start, data, dxpl, h5s)
+                for info in infos:
+                    if info[0]:
+                        order.update_summary(*info[1:])
+    except BaseException:
+        comm.Abort(1)  # a rank that fails mid-way would leave the others in a collective
+        raise
+
+    def commit() -> str:
+        writer._attach(population, total, order)
+        return str(writer.close())
+
+    path = _agree(comm, commit)
+    return total, path
+
+
+def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    if len(parts) == 1:
+        return np.ascontiguousarray(parts[0], dtype=dtype)
+    if not parts:
+        return np.zeros(0, dtype)
+    return np.concatenate(parts).astype(dtype, copy=False)
+
+
+def _ends(ids: np.ndarray, ts: np.ndarray) -> tuple[Any, Any, Any, Any]:
+    if not ids.size:
+        return (0, 0, 0.0, 0.0)
+    return (int(ids[0]), int(ids[-1]), float(ts[0]), float(ts[-1]))
+
+
+def _write_slice(ds: Any, start: int, data: np.ndarray, dxpl: Any, h5s: Any) -> None:
+    """Collective write of ``data`` at ``start``; a rank with nothing still takes part."""
+    fspace = ds.id.get_space()
+    if data.size:
+        fspace.select_hyperslab((start,), (data.size,))
+        mspace = h5s.create_simple((data.size,))
+    else:
+        fspace.select_none()
+        mspace = h5s.create_simple((1,))
+        mspace.select_none()
+        data = np.zeros(1, dtype=data.dtype)
+    ds.id.write(mspace, fspace, data, dxpl=dxpl)

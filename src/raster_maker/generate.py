@@ -9,6 +9,7 @@ memory). Trials repeat the generation with fresh spike streams.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -98,6 +99,17 @@ def iter_spikes(
     if plan is None:
         ctx = Context(seed, units.population, tstart, tstop, trial, redraw_rates=redraw_rates)
         plan = model.build_plan(units, ctx)
+    draw, batches = _work(plan, batch_spikes)
+    if comm is not None:
+        from ._mpi import ordered_gather
+
+        yield from ordered_gather(comm, batches, draw, _ahead(threads))
+    else:
+        yield from _ordered_map(draw, batches, threads)
+
+
+def _work(plan: Plan, batch_spikes: int):
+    """The plan's draw function (node ids, times) and its batches, tables built."""
     node_ids = plan.node_ids
 
     def draw(sl: slice) -> tuple[np.ndarray, np.ndarray]:
@@ -105,27 +117,33 @@ def iter_spikes(
         return node_ids[pos], times
 
     plan.prepare()
-    batches = _batches(plan.expected_counts(), batch_spikes)
-    if comm is not None:
-        from ._mpi import ordered_gather
-
-        yield from ordered_gather(comm, batches, draw)
-    else:
-        yield from _ordered_map(draw, batches, threads)
+    return draw, _batches(plan.expected_counts(), batch_spikes)
 
 
-def _ordered_map(func, items, threads: int):
+def _ahead(threads: int):
+    """A mapper drawing on ``threads`` threads (at least one, beside the caller's)."""
+
+    def mapper(func, items):
+        return _ordered_map(func, items, threads, background=True)
+
+    return mapper
+
+
+def _ordered_map(func, items, threads: int, background: bool = False):
     """``map(func, items)`` on ``threads`` threads, in order, with bounded look-ahead.
 
     numpy releases the GIL in its array loops, so batches drawn in threads use both
     cores; results come back in input order, so the output is the same as serial.
+    ``background``: even one thread is a worker thread, so the caller (sending, writing)
+    runs while the next batch is drawn.
     """
-    if threads <= 1:
+    if threads <= 1 and not background:
         yield from map(func, items)
         return
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
+    threads = max(1, threads)
     with ThreadPoolExecutor(threads) as pool:
         pending: deque = deque()
         for item in items:
@@ -134,6 +152,52 @@ def _ordered_map(func, items, threads: int):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+class _WriteBehind:
+    """Run writer calls on one background thread, fed through a bounded queue.
+
+    The caller keeps drawing (or receiving) the next batches while the previous ones
+    are written: h5py releases the GIL in its writes, so drawing and writing overlap.
+    At most ``depth`` calls wait in the queue, which bounds memory. The first error on
+    the writer thread is raised in the caller, at the next :meth:`put` or at
+    :meth:`finish`; after an error the thread only drains the queue, so the caller never
+    blocks on it.
+    """
+
+    def __init__(self, depth: int = 4) -> None:
+        import queue
+        import threading
+
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="raster_maker-writer", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            if self._error is None:
+                try:
+                    job[0](*job[1:])
+                except BaseException as err:  # handed to the caller
+                    self._error = err
+
+    def put(self, func, *args) -> None:
+        """Queue ``func(*args)`` (waits while ``depth`` calls are queued)."""
+        if self._error is not None:
+            self.finish()
+        self._queue.put((func, *args))
+
+    def finish(self) -> None:
+        """Wait until every queued call ran; raise the writer thread's error, if any."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _with_progress(chunks, node_ids: np.ndarray, expected_spikes: float, progress, label: str):
@@ -321,6 +385,17 @@ def generate(
     trial = check_int("trial", trial, min_value=0)
     ctx = Context(seed, population, tstart, tstop, trial, redraw_rates=bool(redraw_rates))
     plan = model.build_plan(units, ctx)
+    expected = float(plan.expected_counts().sum())
+    result = GenerationResult(
+        population, int(units.node_ids.size), 0, seed, tstart, tstop, trial=trial
+    )
+    if output is not None and not isinstance(output, SpikesWriter) and comm is not None:
+        from ._mpi import write_mode
+
+        if write_mode(comm, sorting, expected) == "parallel":
+            return _generate_parallel(
+                comm, model, units, plan, result, output, overwrite, sorting, batch_spikes, threads
+            )
     chunks = iter_spikes(
         model,
         units,
@@ -332,11 +407,7 @@ def generate(
         comm=comm,
         threads=threads,
     )
-    expected = float(plan.expected_counts().sum())
     chunks = _with_progress(chunks, units.node_ids, expected, progress, population)
-    result = GenerationResult(
-        population, int(units.node_ids.size), 0, seed, tstart, tstop, trial=trial
-    )
     if not root:  # worker ranks draw their share and send it to rank 0
         for _ in chunks:
             pass
@@ -350,35 +421,131 @@ def generate(
         return _shared(comm, result)
     own = not isinstance(output, SpikesWriter)
     writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting) if own else output
+    behind = _WriteBehind()
+    sync = _Syncer(writer) if own else None
     try:
         attrs = provenance(model, units, tstart, tstop, seed, trial)
         derived = plan.derived()
         if derived:
             attrs["raster_maker_derived"] = derived
-        writer.add_population(population, attrs)
-        writer.add_metadata(population, plan.metadata((tstop - tstart) / 1000.0))
+        behind.put(writer.add_population, population, attrs)
+        behind.put(writer.add_metadata, population, plan.metadata((tstop - tstart) / 1000.0))
         for ids, ts in chunks:
-            writer.append(population, ids, ts)
+            behind.put(writer._append_by_id, population, ids, ts)
+            if sync is not None:
+                behind.put(sync, ids.size)
             result.n_spikes += int(ids.size)
+        behind.finish()
+        if sync is not None:
+            sync.join()
         if own:
             writer.close()
     except BaseException:
+        with contextlib.suppress(BaseException):
+            behind.finish()
+        if sync is not None:
+            sync.join()
         if own:
             writer.abort()
         if comm is not None:  # do not leave the other ranks waiting for rank 0
             comm.Abort(1)
         raise
     result.path = str(writer.path)
+    _log_result(model, result)
+    return _shared(comm, result)
+
+
+def _generate_parallel(
+    comm: Any,
+    model: InputModel,
+    units: Units,
+    plan: Plan,
+    result: GenerationResult,
+    output: str | os.PathLike,
+    overwrite: bool,
+    sorting: str,
+    batch_spikes: int,
+    threads: int | None,
+) -> GenerationResult:
+    """Every MPI rank draws and writes its own slices of the file (parallel HDF5)."""
+    from ._mpi import write_parallel
+    from .sonata import chunk_length
+
+    tstart, tstop = result.tstart_ms, result.tstop_ms
+
+    def open_writer() -> SpikesWriter:  # rank 0: the file, its attributes and metadata
+        writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting)
+        try:
+            attrs = provenance(model, units, tstart, tstop, result.seed, result.trial)
+            derived = plan.derived()
+            if derived:
+                attrs["raster_maker_derived"] = derived
+            writer.add_population(units.population, attrs)
+            writer.add_metadata(units.population, plan.metadata((tstop - tstart) / 1000.0))
+        except BaseException:
+            writer.abort()
+            raise
+        return writer
+
+    draw, batches = _work(plan, batch_spikes)
+    expected = float(plan.expected_counts().sum())
+    result.n_spikes, result.path = write_parallel(
+        comm,
+        open_writer,
+        units.population,
+        list(batches),
+        draw,
+        _ahead(1 if threads is None else threads),
+        chunk_length(expected),
+    )
+    _log_result(model, result)
+    return result
+
+
+def _log_result(model: InputModel, result: GenerationResult) -> None:
     logger.info(
         "%s: %d spikes for %d nodes of '%s' (seed %d, trial %d)",
         model.name,
         result.n_spikes,
         result.n_nodes,
-        population,
-        seed,
-        trial,
+        result.population,
+        result.seed,
+        result.trial,
     )
-    return _shared(comm, result)
+
+
+class _Syncer:
+    """Start the disk writing early: every ~64 MB appended, ``fdatasync`` the file.
+
+    Called on the writer thread; the sync itself runs on its own thread, so neither
+    drawing nor writing waits for the disk, and the ``fsync`` that makes the file safe
+    at close finds little left to do. :meth:`join` before the file is closed.
+    """
+
+    EVERY_SPIKES = 4 << 20  # 64 MB of spikes
+
+    def __init__(self, writer: SpikesWriter) -> None:
+        self.writer = writer
+        self.pending = 0
+        self.thread: Any = None
+
+    def __call__(self, n_spikes: int) -> None:
+        import threading
+
+        self.pending += n_spikes
+        if self.pending < self.EVERY_SPIKES or (self.thread and self.thread.is_alive()):
+            return
+        self.pending = 0
+        self.thread = threading.Thread(target=self._sync, daemon=True)
+        self.thread.start()
+
+    def _sync(self) -> None:
+        with contextlib.suppress(OSError):  # best effort: close() fsyncs anyway
+            self.writer._sync_data()
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
 
 
 def _shared(comm: Any, result: GenerationResult) -> GenerationResult:

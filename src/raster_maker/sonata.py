@@ -67,7 +67,8 @@ SORTING_DTYPE = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype=
 MAGIC = np.uint32(0x0A7A)
 VERSION = np.array([0, 1], dtype=np.uint32)
 _DEFAULT_BUFFER = 1 << 20  # spikes per population held in memory before a flush
-_CHUNK = 1 << 16  # HDF5 chunk (elements), 512 KB
+_CHUNK = 1 << 16  # HDF5 chunk (elements) of a streamed population, 512 KB
+_MIN_CHUNK = 1 << 12  # smallest chunk chunk_length() gives
 
 
 def write_sonata_spike_attrs(h5: h5py.File, population: str, sorting: str) -> None:
@@ -119,7 +120,11 @@ class Monotone:
 
 
 class _OrderTracker:
-    """Tracks whether appended spikes are sorted by id or by time."""
+    """Tracks whether appended spikes are sorted by id or by time.
+
+    A check costs one pass over a chunk; once a sequence is known to be out of order it
+    is no longer looked at, so a by-id stream costs one pass over its ids only.
+    """
 
     def __init__(self) -> None:
         self.ids = Monotone()
@@ -128,6 +133,27 @@ class _OrderTracker:
     def update(self, node_ids: np.ndarray, times: np.ndarray) -> None:
         self.ids.update(node_ids)
         self.times.update(times)
+
+    def update_by_id(self, node_ids: np.ndarray, times: np.ndarray) -> None:
+        """Like :meth:`update` for a chunk known to be in node order: ids cost nothing."""
+        if node_ids.size == 0:
+            return
+        if self.ids.ok and self.ids.last is not None:
+            self.ids.ok = bool(node_ids[0] >= self.ids.last)
+        self.ids.last = node_ids[-1]
+        self.times.update(times)
+
+    def update_summary(
+        self, first_id: int, last_id: int, first_t: float, last_t: float, times_sorted: bool
+    ) -> None:
+        """Like :meth:`update_by_id` for a chunk seen by its ends only (written elsewhere, e.g.
+        by another MPI rank); ``times_sorted``: its times never decrease."""
+        if self.ids.ok and self.ids.last is not None:
+            self.ids.ok = first_id >= self.ids.last
+        self.ids.last = last_id
+        if self.times.ok:
+            self.times.ok = times_sorted and (self.times.last is None or first_t >= self.times.last)
+        self.times.last = last_t
 
     @property
     def by_id(self) -> bool:
@@ -142,49 +168,135 @@ class _OrderTracker:
         return sorting_label(self.times.ok, self.ids.ok)
 
 
+def chunk_length(n_spikes: float) -> int:
+    """HDF5 chunk (elements) for a streamed population of about ``n_spikes`` spikes.
+
+    Small streams get chunks near their size (a power of two, at least 4096), big ones
+    :data:`_CHUNK`, so a file is never much bigger than its spikes and large writes stay
+    whole-chunk writes.
+    """
+    if n_spikes >= _CHUNK:
+        return _CHUNK
+    return int(max(_MIN_CHUNK, 1 << int(np.ceil(np.log2(max(n_spikes, 1.0))))))
+
+
 class _Population:
-    def __init__(self, grp: h5py.Group, buffer_size: int, compression: Any) -> None:
-        kw: dict[str, Any] = {"maxshape": (None,), "chunks": (_CHUNK,)}
-        if compression:
-            kw["compression"] = compression
-        self.ts = grp.create_dataset("timestamps", shape=(0,), dtype=np.float64, **kw)
-        self.ids = grp.create_dataset("node_ids", shape=(0,), dtype=np.uint64, **kw)
+    """One population being written: buffered in memory, then contiguous or chunked.
+
+    Spikes stay in memory until ``buffer_size`` of them wait. A population that never
+    outgrows the buffer is written at close as *contiguous* datasets of exactly its size
+    (a 100-spike file is a few KB, not a 512 KB chunk per dataset). A bigger one streams
+    into chunked, resizable datasets of ``chunk`` elements per chunk, always in whole
+    chunks (big appends go to disk without a copy, only the tail waits), so no chunk is
+    ever read back and rewritten.
+    """
+
+    def __init__(self, grp: h5py.Group, compression: Any, chunk: int = _CHUNK) -> None:
         self.grp = grp
+        self.compression = compression
+        self.chunk = int(chunk)
+        self.ts: h5py.Dataset | None = None
+        self.ids: h5py.Dataset | None = None
         self.buf_ids: list[np.ndarray] = []
         self.buf_ts: list[np.ndarray] = []
         self.n_buffered = 0
+        self.n_written = 0
         self.order = _OrderTracker()
 
-    def append(self, node_ids: np.ndarray, times: np.ndarray, buffer_size: int) -> None:
-        self.order.update(node_ids, times)
-        if not self.n_buffered and node_ids.size >= _CHUNK:  # big: straight to disk, no copy
-            self._write(node_ids, times)
+    def append(
+        self, node_ids: np.ndarray, times: np.ndarray, buffer_size: int, by_id: bool = False
+    ) -> None:
+        if by_id:
+            self.order.update_by_id(node_ids, times)
+        else:
+            self.order.update(node_ids, times)
+        if self.ts is not None:  # streaming already
+            self._stream(node_ids, times)
             return
         self.buf_ids.append(node_ids)
         self.buf_ts.append(times)
         self.n_buffered += node_ids.size
-        if self.n_buffered >= buffer_size:
-            self.flush(final=False)
+        if self.n_buffered >= buffer_size:  # too big to hold: stream from now on
+            ids, ts = self._take()
+            self._create(0, chunked=True)
+            self._stream(ids, ts)
 
-    def flush(self, final: bool = True) -> None:
-        """Write what is buffered."""
-        if not self.n_buffered:
-            return
-        ids = np.concatenate(self.buf_ids)
-        ts = np.concatenate(self.buf_ts)
+    def _take(self) -> tuple[np.ndarray, np.ndarray]:
+        """The buffered spikes as two arrays (no copy when there is one piece)."""
+        if len(self.buf_ids) == 1:
+            ids, ts = self.buf_ids[0], self.buf_ts[0]
+        else:
+            ids = np.concatenate(self.buf_ids) if self.buf_ids else np.zeros(0, np.uint64)
+            ts = np.concatenate(self.buf_ts) if self.buf_ts else np.zeros(0, np.float64)
         self.buf_ids, self.buf_ts, self.n_buffered = [], [], 0
-        self._write(ids, ts)
+        return ids, ts
+
+    def _create(self, n: int, chunked: bool) -> None:
+        kw: dict[str, Any] = {}
+        if chunked or self.compression:  # filters need chunks
+            chunk = self.chunk if chunked else max(1, min(self.chunk, n))
+            kw = {"maxshape": (None,), "chunks": (chunk,)}
+        if self.compression:
+            kw["compression"] = self.compression
+        self.ts = self.grp.create_dataset("timestamps", shape=(n,), dtype=np.float64, **kw)
+        self.ids = self.grp.create_dataset("node_ids", shape=(n,), dtype=np.uint64, **kw)
+
+    def _stream(self, ids: np.ndarray, ts: np.ndarray) -> None:
+        """Write whole chunks; keep the tail (less than a chunk) buffered."""
+        if self.n_buffered:  # complete the waiting partial chunk first
+            need = self.chunk - self.n_buffered
+            if ids.size < need:
+                self.buf_ids.append(ids)
+                self.buf_ts.append(ts)
+                self.n_buffered += ids.size
+                return
+            self.buf_ids.append(ids[:need])
+            self.buf_ts.append(ts[:need])
+            self._write(*self._take())
+            ids, ts = ids[need:], ts[need:]
+        whole = ids.size - ids.size % self.chunk
+        if whole:
+            self._write(ids[:whole], ts[:whole])
+        if whole < ids.size:  # a copy: the caller may reuse its arrays
+            self.buf_ids.append(ids[whole:].copy())
+            self.buf_ts.append(ts[whole:].copy())
+            self.n_buffered = ids.size - whole
 
     def _write(self, ids: np.ndarray, ts: np.ndarray) -> None:
-        n0 = self.ts.shape[0]
+        assert self.ts is not None and self.ids is not None
+        n0 = self.n_written
         self.ts.resize((n0 + ts.size,))
         self.ids.resize((n0 + ids.size,))
         self.ts[n0:] = ts
         self.ids[n0:] = ids
+        self.n_written = n0 + ids.size
+
+    def flush(self, final: bool = True, sorting: str | None = None) -> None:
+        """Write what is buffered; a population still all in memory is sorted (``sorting``)
+        and written contiguous."""
+        if self.ts is None:
+            ids, ts = self._take()
+            if sorting is not None and ids.size:
+                perm = _sort_permutation(ids, ts, sorting)
+                ids, ts = ids[perm], ts[perm]
+            self._create(ids.size, chunked=False)
+            assert self.ts is not None and self.ids is not None
+            if ids.size:
+                self.ts[...] = ts
+                self.ids[...] = ids
+            self.n_written = ids.size
+            return
+        if self.n_buffered:
+            self._write(*self._take())
+
+    @property
+    def in_memory(self) -> bool:
+        """All spikes still buffered (no dataset yet)."""
+        return self.ts is None
 
     @property
     def size(self) -> int:
-        return self.ts.shape[0] + self.n_buffered
+        return self.n_written + self.n_buffered
 
 
 class SpikesWriter(AtomicWriterMixin):
@@ -265,7 +377,7 @@ class SpikesWriter(AtomicWriterMixin):
         if population in self._pops:
             raise ValueError(f"Population '{population}' is already in '{self.path}'.")
         grp = self._spikes.create_group(population)
-        self._pops[population] = _Population(grp, self.buffer_size, self.compression)
+        self._pops[population] = _Population(grp, self.compression, chunk_length(self.buffer_size))
         self._pop_attrs[population] = dict(attrs or {})
 
     def set_attrs(self, population: str, attrs: Mapping[str, Any]) -> None:
@@ -317,6 +429,37 @@ class SpikesWriter(AtomicWriterMixin):
             raise ValueError(f"Invalid timestamp {bad}. Allowed: finite times in ms.")
         self._pops[population].append(ids.astype(np.uint64, copy=False), ts, self.buffer_size)
 
+    def _append_by_id(self, population: str, node_ids: np.ndarray, timestamps: np.ndarray) -> None:
+        """:meth:`append` without the checks, for spikes known to be valid and in node order
+        (uint64 ids non-decreasing, float64 times sorted per node), as generation makes them."""
+        self._pops[population].append(node_ids, timestamps, self.buffer_size, by_id=True)
+
+    def _detach(self, population: str, chunk: int) -> Path:
+        """Give the population empty chunked datasets and close the file, keeping it, so
+        other processes can fill them in place (the parallel MPI write); see :meth:`_attach`.
+        """
+        pop = self._population(population)
+        pop.chunk = int(chunk)
+        pop._create(0, chunked=True)
+        self._h5.close()
+        return self._tmp
+
+    def _attach(self, population: str, n_spikes: int, order: _OrderTracker) -> None:
+        """Reopen the file after :meth:`_detach`; ``population`` now holds ``n_spikes``
+        spikes whose order ``order`` tracked. Then :meth:`close` labels and commits it."""
+        self._h5 = h5py.File(self._tmp, "r+", rdcc_nbytes=0)
+        self._spikes = self._h5["spikes"]
+        for name, pop in self._pops.items():
+            pop.grp = self._spikes[name]
+            if not pop.in_memory:
+                pop.ts, pop.ids = pop.grp["timestamps"], pop.grp["node_ids"]
+        pop = self._pops[population]
+        pop.n_written, pop.order = int(n_spikes), order
+
+    def _sync_data(self) -> None:
+        """``fdatasync`` what was written so far (starts the disk writing before close)."""
+        os.fdatasync(self._h5.id.get_vfd_handle())
+
     # -- finishing ------------------------------------------------------------
     def close(self) -> Path:
         """Sort if asked, write the SONATA attributes and move the file into place."""
@@ -324,7 +467,6 @@ class SpikesWriter(AtomicWriterMixin):
             return self.path
         try:
             for name, pop in self._pops.items():
-                pop.flush()
                 label = self._finish_population(pop)
                 write_sonata_spike_attrs(self._h5, name, label)
                 for key, val in self._pop_attrs[name].items():
@@ -348,13 +490,20 @@ class SpikesWriter(AtomicWriterMixin):
             self._tmp.unlink()
 
     def _finish_population(self, pop: _Population) -> str:
+        """Write what is buffered, sorted as asked; return the true sorting label."""
         order = pop.order
-        if self.sorting == "none":
-            return order.label
-        if (self.sorting == "by_id" and order.by_id) or (
-            self.sorting == "by_time" and order.by_time
+        if (
+            self.sorting == "none"
+            or (self.sorting == "by_id" and order.by_id)
+            or (self.sorting == "by_time" and order.by_time)
         ):
+            pop.flush()
+            return order.label if self.sorting == "none" else self.sorting
+        if pop.in_memory:  # sorted in memory, written once
+            pop.flush(sorting=self.sorting)
             return self.sorting
+        pop.flush()
+        assert pop.ids is not None and pop.ts is not None
         if pop.size <= self.max_sort_in_memory:
             ids, ts = pop.ids[:], pop.ts[:]
             perm = _sort_permutation(ids, ts, self.sorting)
@@ -387,6 +536,7 @@ def _external_sort(pop: _Population, sorting: str, max_in_memory: int, tmp: Path
     ``max_in_memory / 2`` spikes; pass 2 scatters the spikes into the buckets of a
     scratch file; pass 3 sorts each bucket in memory and writes it back in place.
     """
+    assert pop.ids is not None and pop.ts is not None
     key_ds = pop.ts if sorting == "by_time" else pop.ids
     n = pop.size
     step = max(1, max_in_memory // 2)
