@@ -63,6 +63,9 @@ def measure(spec: dict) -> dict:
     import h5py  # noqa: F401 - imported before the baseline, as every tool needs it
 
     wl = workload_from_dict(spec["workload"])
+    prepare = getattr(run, "prepare", None)  # untimed set-up (the raw write's spikes)
+    if prepare is not None:
+        prepare(wl, spec["n_units"], spec["seed"])
     gc.collect()
     base = peak_rss_mb()
     t0 = time.perf_counter()

@@ -70,22 +70,26 @@ def write_sonata(path: str, ids: np.ndarray, ts_ms: np.ndarray, sorting: int = 1
 
 
 # -- ours -----------------------------------------------------------------------------------
+def ours_call(wl: Workload) -> tuple[str, dict]:
+    """The generator and parameters that do workload ``wl`` (shared with _mpi_speedup.py)."""
+    if wl.kind == "groups":
+        return "functional_groups", {"group_size": wl.group_size}
+    if wl.kind == "constant":
+        return "poisson", {"rate_hz": wl.rate_hz}
+    if wl.kind == "sin":
+        return "rhythmic", {"rates": wl.rate_hz, "frequency_hz": wl.frequency_hz, "depth": wl.depth}
+    raise ValueError(f"Invalid workload kind {wl.kind!r}. Allowed: groups, constant, sin.")
+
+
 def load_ours() -> Runner:
     from raster_maker.generate import generate
 
     def run(wl: Workload, n_units: int, seed: int, path: str) -> None:
-        if wl.kind == "groups":
-            gen, params = "functional_groups", {"group_size": wl.group_size}
-        elif wl.kind == "constant":
-            gen, params = "poisson", {"rate_hz": wl.rate_hz}
-        else:
-            gen = "rhythmic"
-            params = {"rates": wl.rate_hz, "frequency_hz": wl.frequency_hz, "depth": wl.depth}
-        ids = np.arange(n_units)
+        gen, params = ours_call(wl)
         generate(
             gen,
             POPULATION,
-            ids,
+            np.arange(n_units),
             0.0,
             wl.tstop_ms,
             params=params,
@@ -94,6 +98,36 @@ def load_ours() -> Runner:
             overwrite=True,
         )
 
+    return run
+
+
+# -- a plain h5py write of the same spikes (the floor) ----------------------------------------
+def load_h5py_raw() -> Runner:
+    """Writes the spikes ours draws (drawn before the clock starts) with plain h5py, then
+    fsyncs the file as ours does: what the disk and HDF5 alone cost."""
+    import os
+
+    from raster_maker.generate import generate
+
+    spikes: dict = {}
+
+    def prepare(wl: Workload, n_units: int, seed: int) -> None:
+        gen, params = ours_call(wl)
+        res = generate(
+            gen, POPULATION, np.arange(n_units), 0.0, wl.tstop_ms, params=params, seed=seed
+        )
+        spikes["ids"] = res.spikes["node_ids"].to_numpy(np.uint64)
+        spikes["ts"] = res.spikes["timestamps"].to_numpy(np.float64)
+
+    def run(wl: Workload, n_units: int, seed: int, path: str) -> None:
+        write_sonata(path, spikes["ids"], spikes["ts"])
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    run.prepare = prepare  # type: ignore[attr-defined]  # called by _child.py, not timed
     return run
 
 
@@ -252,6 +286,7 @@ TOOLS: dict[str, Callable[[], Runner]] = {
     "elephant": load_elephant,
     "legacy": load_legacy,
     "original": load_original,
+    "h5py-raw": load_h5py_raw,
 }
 PEERS = ("bmtk", "elephant", "legacy")  # what --peers all means ('original' is opt-in)
 

@@ -19,7 +19,7 @@ def test_benchmark_quick_run(tmp_path):
             str(RUN),
             "--quick",
             "--peers",
-            "none",
+            "h5py-raw",
             "--json",
             str(tmp_path / "r.json"),
         ],
@@ -30,4 +30,5 @@ def test_benchmark_quick_run(tmp_path):
     ).stdout
     for workload in ("W1", "W2", "W2-sin", "W3"):
         assert workload in out
+    assert "within 2.5x of h5py-raw" in out  # the raw-write floor ran and was compared
     assert (tmp_path / "r.json").stat().st_size > 0
