@@ -212,7 +212,7 @@ def load_population_data(path: str | os.PathLike, population: str | None = None)
         keys = np.asarray([str(k) for k in meta.get("group_keys", ["all"])], dtype=object)
         target = meta["target_rate_hz"][order] if "target_rate_hz" in meta else None
     else:
-        units = np.unique(ids)
+        units = _sorted_unique(ids)[0]
         group_index = np.zeros(units.size, np.int64)
         keys = np.asarray(["all"], dtype=object)
         target = None
@@ -293,7 +293,8 @@ def isi_cv(node_ids: np.ndarray, timestamps_ms: np.ndarray) -> np.ndarray:
     ids, ts = ids[order], ts[order]
     same = ids[1:] == ids[:-1]
     isi = np.diff(ts)[same]
-    _, unit = np.unique(ids[1:][same], return_inverse=True)
+    kept = ids[1:][same]  # sorted: number the runs of equal ids
+    unit = np.cumsum(np.concatenate([[0], kept[1:] != kept[:-1]]).astype(np.int64))
     n = np.bincount(unit)
     mean = np.bincount(unit, isi) / n
     var = np.bincount(unit, (isi - mean[unit]) ** 2) / np.maximum(n - 1, 1)
@@ -1659,7 +1660,7 @@ def describe_file(path: str | os.PathLike) -> dict[str, Any]:
                 {
                     "population": pop,
                     "n_spikes": int(ts.size),
-                    "n_nodes_firing": int(np.unique(ids).size),
+                    "n_nodes_firing": int(_sorted_unique(ids)[0].size),
                     "node_id_min": int(ids.min()) if ids.size else None,
                     "node_id_max": int(ids.max()) if ids.size else None,
                     "t_first_ms": float(ts.min()) if ts.size else None,
