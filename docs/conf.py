@@ -49,8 +49,13 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/**/*.py",
-                    "auto_examples/**/*.ipynb", "auto_examples/**/*.zip"]
+exclude_patterns = [
+    "_build",
+    "**.ipynb_checkpoints",
+    "auto_examples/**/*.py",
+    "auto_examples/**/*.ipynb",
+    "auto_examples/**/*.zip",
+]
 
 # -- broken links are errors ----------------------------------------------------------
 # -n (nitpicky) makes every unresolved cross-reference a warning, -W makes warnings
@@ -58,13 +63,19 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/**/*.py",
 # the type words of numpydoc ("optional", "array-like") are not targets.
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(np|numpy|pd|pandas|h5py|scipy|matplotlib|bmtk|libsonata|mpi4py|pynwb|"
-               r"collections|typing|os|pathlib|argparse|concurrent|dataclasses|enum|io|"
-               r"logging|types|builtins|_io)(\..*)?"),
-    (r"py:class", r"(optional|default.*|array[-_ ]like|.*-like|callable|path|PATH|"
-                  r"Figure|Axes|DataFrame|Series|Generator|SeedSequence|ndarray|"
-                  r"NDArray|ArrayLike|Path|PathLike|Any|Callable|Iterable|Iterator|"
-                  r"Mapping|Sequence|Literal|Self|NamedTuple|Event|Lock)"),
+    (
+        r"py:.*",
+        r"(np|numpy|pd|pandas|h5py|scipy|matplotlib|bmtk|libsonata|mpi4py|pynwb|"
+        r"collections|typing|os|pathlib|argparse|concurrent|dataclasses|enum|io|"
+        r"logging|types|builtins|_io)(\..*)?",
+    ),
+    (
+        r"py:class",
+        r"(optional|default.*|array[-_ ]like|.*-like|callable|path|PATH|"
+        r"Figure|Axes|DataFrame|Series|Generator|SeedSequence|ndarray|"
+        r"NDArray|ArrayLike|Path|PathLike|Any|Callable|Iterable|Iterator|"
+        r"Mapping|Sequence|Literal|Self|NamedTuple|Event|Lock)",
+    ),
     # private bases shown by :show-inheritance: are not documented
     (r"py:class", r"raster_maker\.(\w+\.)*_\w+(\.\w+)*"),
 ]

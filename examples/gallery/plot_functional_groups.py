@@ -14,8 +14,13 @@ import numpy as np
 import raster_maker as rm
 
 res = rm.generate(
-    "functional_groups", "exc_stim", np.arange(300), 0.0, 3000.0,
-    params={"group_size": 100}, seed=3,
+    "functional_groups",
+    "exc_stim",
+    np.arange(300),
+    0.0,
+    3000.0,
+    params={"group_size": 100},
+    seed=3,
 )
 spikes = res.spikes
 group = spikes["node_ids"] // 100

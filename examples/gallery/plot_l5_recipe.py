@@ -20,19 +20,55 @@ import raster_maker as rm
 path = os.path.join(tempfile.mkdtemp(), "l5_inputs.h5")
 exc = os.path.join(os.path.dirname(path), "exc.h5")
 T = 5000.0
-rm.generate("functional_groups", "exc_stim", np.arange(1000), 0.0, T,
-            params={"group_size": 100}, seed=1, output=exc)
+rm.generate(
+    "functional_groups",
+    "exc_stim",
+    np.arange(1000),
+    0.0,
+    T,
+    params={"group_size": 100},
+    seed=1,
+    output=exc,
+)
 with rm.SpikesWriter(path) as writer:
-    rm.generate("functional_groups", "exc_stim", np.arange(1000), 0.0, T,
-                params={"group_size": 100}, seed=1, output=writer)
-    rm.generate("shifted_inhibition", "prox_inh", np.arange(100), 0.0, T,
-                params={"follow": {"spikes_file": exc, "population": "exc_stim"},
-                        "lag_ms": 2.0, "mean_hz": 16.9, "sd_hz": 14.3},
-                seed=1, output=writer)
-    rm.generate("rhythmic", "dist_inh", np.arange(100), 0.0, T,
-                params={"frequency_hz": 8.0, "depth": 0.5,
-                        "rates": {"preset": "truncated_normal", "mean_hz": 3.9,
-                                  "sd_hz": 4.9}},
-                seed=1, output=writer)
+    rm.generate(
+        "functional_groups",
+        "exc_stim",
+        np.arange(1000),
+        0.0,
+        T,
+        params={"group_size": 100},
+        seed=1,
+        output=writer,
+    )
+    rm.generate(
+        "shifted_inhibition",
+        "prox_inh",
+        np.arange(100),
+        0.0,
+        T,
+        params={
+            "follow": {"spikes_file": exc, "population": "exc_stim"},
+            "lag_ms": 2.0,
+            "mean_hz": 16.9,
+            "sd_hz": 14.3,
+        },
+        seed=1,
+        output=writer,
+    )
+    rm.generate(
+        "rhythmic",
+        "dist_inh",
+        np.arange(100),
+        0.0,
+        T,
+        params={
+            "frequency_hz": 8.0,
+            "depth": 0.5,
+            "rates": {"preset": "truncated_normal", "mean_hz": 3.9, "sd_hz": 4.9},
+        },
+        seed=1,
+        output=writer,
+    )
 
 fig = rm.plot_inputs(path, "exc_stim", group=0)

@@ -26,9 +26,11 @@ import raster_maker as rm
 
 folder = tempfile.mkdtemp()
 args = ("functional_groups", "exc", np.arange(2000), 0.0, 2000.0)
-ways = {"1 thread": {"threads": 1, "comm": None},
-        "small batches": {"batch_spikes": 2000, "comm": None},
-        "4 threads": {"threads": 4, "batch_spikes": 5000, "comm": None}}
+ways = {
+    "1 thread": {"threads": 1, "comm": None},
+    "small batches": {"batch_spikes": 2000, "comm": None},
+    "4 threads": {"threads": 4, "batch_spikes": 5000, "comm": None},
+}
 digests = {}
 for label, kw in ways.items():
     path = os.path.join(folder, label.replace(" ", "_") + ".h5")
@@ -47,8 +49,12 @@ if mpiexec:
         "rm.generate('functional_groups', 'exc', np.arange(2000), 0.0, 2000.0, "
         f"params={{'group_size': 100}}, seed=9, output={path!r})"
     )
-    run = subprocess.run([mpiexec, "-n", "2", sys.executable, "-c", script],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [mpiexec, "-n", "2", sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if run.returncode == 0:
         digests["2 MPI ranks"] = hashlib.sha1(open(path, "rb").read()).hexdigest()
     else:

@@ -18,11 +18,23 @@ import raster_maker as rm
 
 folder = tempfile.mkdtemp()
 recording = os.path.join(folder, "recording.h5")
-rm.generate("rhythmic", "v1", np.arange(20), 0.0, 500.0,
-            params={"frequency_hz": 6.0, "rates": 15.0}, seed=7, output=recording)
+rm.generate(
+    "rhythmic",
+    "v1",
+    np.arange(20),
+    0.0,
+    500.0,
+    params={"frequency_hz": 6.0, "rates": 15.0},
+    seed=7,
+    output=recording,
+)
 
 res = rm.generate(
-    "replay", "v1_input", np.arange(20), 0.0, 2000.0,
+    "replay",
+    "v1_input",
+    np.arange(20),
+    0.0,
+    2000.0,
     params={"source": recording, "mapping": "shuffle", "window_ms": [0.0, 500.0]},
     seed=1,
 )

@@ -17,9 +17,12 @@ fig, ax = plt.subplots(figsize=(8, 3.5))
 t = np.arange(0.0, 1000.0, 5.0)
 for definition in ("standard", "original"):
     res = rm.generate(
-        "rhythmic", "dist_inh", np.arange(400), 0.0, 1000.0,
-        params={"frequency_hz": 8.0, "depth": 0.4, "depth_definition": definition,
-                "rates": 10.0},
+        "rhythmic",
+        "dist_inh",
+        np.arange(400),
+        0.0,
+        1000.0,
+        params={"frequency_hz": 8.0, "depth": 0.4, "depth_definition": definition, "rates": 10.0},
         seed=2,
     )
     counts, _ = np.histogram(res.spikes["timestamps"], bins=np.append(t, 1000.0))

@@ -18,12 +18,28 @@ import raster_maker as rm
 
 folder = tempfile.mkdtemp()
 exc_file = os.path.join(folder, "exc.h5")
-rm.generate("functional_groups", "exc_stim", np.arange(500), 0.0, 3000.0,
-            params={"group_size": 500}, seed=1, output=exc_file)
+rm.generate(
+    "functional_groups",
+    "exc_stim",
+    np.arange(500),
+    0.0,
+    3000.0,
+    params={"group_size": 500},
+    seed=1,
+    output=exc_file,
+)
 inh = rm.generate(
-    "shifted_inhibition", "prox_inh", np.arange(200), 0.0, 3000.0,
-    params={"follow": {"spikes_file": exc_file, "population": "exc_stim"}, "lag_ms": 10.0,
-            "mean_hz": 16.9, "sd_hz": 14.3},
+    "shifted_inhibition",
+    "prox_inh",
+    np.arange(200),
+    0.0,
+    3000.0,
+    params={
+        "follow": {"spikes_file": exc_file, "population": "exc_stim"},
+        "lag_ms": 10.0,
+        "mean_hz": 16.9,
+        "sd_hz": 14.3,
+    },
     seed=1,
 )
 exc = rm.read_spikes(exc_file, "exc_stim")
@@ -33,8 +49,10 @@ r_inh = np.histogram(inh.spikes["timestamps"], bins)[0].astype(float)
 r_exc -= r_exc.mean()
 r_inh -= r_inh.mean()
 lags = np.arange(-40, 41)
-xc = [np.dot(r_exc[max(0, -k): len(r_exc) - max(0, k)], r_inh[max(0, k): len(r_inh) - max(0, -k)])
-      for k in lags]
+xc = [
+    np.dot(r_exc[max(0, -k) : len(r_exc) - max(0, k)], r_inh[max(0, k) : len(r_inh) - max(0, -k)])
+    for k in lags
+]
 
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.5))
 smooth = np.ones(20) / 20
