@@ -366,6 +366,36 @@ MATRIX = [
         ValueError,
         r"'shuffle' needs at least as many source trains as target nodes, but .* 5 trains",
     ),
+    (
+        "mip p_copy outside (0, 1]",
+        lambda t: _gen("mip", params={"p_copy": 1.5}),
+        ValueError,
+        r"'p_copy': 1\.5\. Allowed: <= 1",
+    ),
+    (
+        "sip coincidence rate above the rate",
+        lambda t: _gen("sip", params={"rate_hz": 5.0, "coincidence_rate_hz": 6.0}),
+        ValueError,
+        r"'coincidence_rate_hz': 6\.0 Hz\. Allowed: 0 \.\. rate_hz \(5\.0 Hz\)",
+    ),
+    (
+        "cpp amplitude distribution not summing to 1",
+        lambda t: _gen("cpp", params={"amplitude_distribution": [0.2, 0.7]}),
+        ValueError,
+        r"'amplitude_distribution': it sums to 0\.9\. Allowed: .*summing to 1",
+    ),
+    (
+        "cpp amplitude above the group size",
+        lambda t: _gen("cpp", params={"amplitude_distribution": {21: 1.0}}),
+        ValueError,
+        r"events of 21 units, but group 'all' has only 20 units",
+    ),
+    (
+        "cpp amplitude distribution all at 0",
+        lambda t: _gen("cpp", params={"amplitude_distribution": [1.0]}),
+        ValueError,
+        r"A\[0\] = 1, so no event would involve any unit",
+    ),
 ]
 
 

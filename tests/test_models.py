@@ -39,6 +39,7 @@ REQUIRED_PARAMS = {
         "silent_hz": 1.0,
     },
     "replay": lambda: {"source": replay_source(), "mapping": "resample"},
+    "cpp": lambda: {"amplitude_distribution": [0.1, 0.5, 0.2, 0.1, 0.1]},
     "layers": lambda: {
         "layers": [
             {"generator": "poisson", "rate_hz": {"preset": "lognormal", "mean_hz": 3, "sd_hz": 2}},
@@ -48,7 +49,7 @@ REQUIRED_PARAMS = {
 }
 # generators whose total count is not Poisson given the recorded targets (shared
 # fluctuations or shared events make it overdispersed); they state their own bounds
-NOT_POISSON_TOTAL: set[str] = set()
+NOT_POISSON_TOTAL = {"mip", "sip", "cpp"}
 
 
 def is_rate_model(name):

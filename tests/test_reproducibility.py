@@ -71,6 +71,13 @@ CASES = {
             "transforms": [{"jitter_ms": 2.0}, {"keep": 0.8}],
         },
     ),
+    "mip": ("mip", {"rate_hz": 12.0, "p_copy": 0.2}),
+    "mip_by_layer": ("mip", {"rate_hz": 12.0, "p_copy": 0.05, "groups": {"by": "layer"}}),
+    "sip_jitter": ("sip", {"rate_hz": 12.0, "coincidence_rate_hz": 3.0, "jitter_ms": 2.0}),
+    "cpp": (
+        "cpp",
+        {"rate_hz": 12.0, "amplitude_distribution": [0.1, 0.5, 0.2, 0.1, 0.1], "shift_ms": 3.0},
+    ),
     "transforms": (
         "poisson",
         {"rate_hz": 25.0, "transforms": [{"shift_ms": 3.0}, {"keep": 0.7}, {"jitter_ms": 4.0}]},
@@ -110,7 +117,12 @@ def test_same_seed_same_file_bytes_different_seed_differs(case, tmp_path):
     assert a[1] != c[1]
 
 
-@pytest.mark.parametrize("case", list(CASES))
+# cpp draws which units join each event from the whole group: a node's train depends on
+# the group's node set by design (documented in synchrony.py)
+SET_DEPENDENT = {"cpp"}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c not in SET_DEPENDENT])
 def test_a_nodes_train_does_not_depend_on_the_node_set(case):
     ids = np.arange(0, 400, 2)
     full = spikes(case, ids)

@@ -365,7 +365,6 @@ def test_every_pattern_equals_its_schedule(pattern):
     assert explicit.pattern == "schedule"
     # the explicit rows survive JSON (a config file) unchanged
     params = json.loads(json.dumps(explicit.params()))
-    params.pop("name")  # params() records the generator's name too (a ClassVar)
     explicit = rm.make_model("stimulus", params)
     a = rm.generate(model, POP, units.node_ids, 0.0, 4000.0, seed=SEED)
     b = rm.generate(explicit, POP, units.node_ids, 0.0, 4000.0, seed=SEED)

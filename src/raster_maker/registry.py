@@ -70,7 +70,7 @@ def _load_entry_points() -> None:
 
 def available_generators() -> list[str]:
     """Names of all registered generators (built-in and from entry points)."""
-    from . import layers, models, replay, stimulus  # noqa: F401  (register the built-ins)
+    from . import layers, models, replay, stimulus, synchrony  # noqa: F401  (the built-ins)
 
     _load_entry_points()
     return sorted(_REGISTRY)
