@@ -294,7 +294,8 @@ def isi_cv(node_ids: np.ndarray, timestamps_ms: np.ndarray) -> np.ndarray:
     same = ids[1:] == ids[:-1]
     isi = np.diff(ts)[same]
     kept = ids[1:][same]  # sorted: number the runs of equal ids
-    unit = np.cumsum(np.concatenate([[0], kept[1:] != kept[:-1]]).astype(np.int64))
+    steps = np.cumsum(kept[1:] != kept[:-1], dtype=np.int64)
+    unit = np.concatenate([np.zeros(min(kept.size, 1), np.int64), steps])
     n = np.bincount(unit)
     mean = np.bincount(unit, isi) / n
     var = np.bincount(unit, (isi - mean[unit]) ** 2) / np.maximum(n - 1, 1)
