@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from scipy import stats  # noqa: E402
 
+import raster_maker.synchrony  # noqa: E402,F401  (registers 'mip')
 from raster_maker.cli import main  # noqa: E402
 from raster_maker.generate import generate  # noqa: E402
 from raster_maker.plotting import (  # noqa: E402
@@ -115,7 +116,6 @@ def test_exact_copies_correlate_fully(files):
 
 
 def test_mip_correlation_is_p_copy(tmp_path):
-    pytest.importorskip("raster_maker.synchrony")
     path = tmp_path / "mip.h5"
     generate(
         "mip",
