@@ -275,7 +275,15 @@ def write_api_pages(app=None) -> None:
     _write(api / "index.rst", "\n".join(lines) + "\n")
 
 
+def write_optional_pages() -> None:
+    """List the guide pages that exist yet (pages of generators still being written)."""
+    pages = [name for name in ("correlated",) if (HERE / f"{name}.md").exists()]
+    lines = [".. toctree::", "   :maxdepth: 1", ""] + [f"   /{name}" for name in pages]
+    _write(HERE / "guides" / "optional_pages.inc", "\n".join(lines) + "\n" if pages else "")
+
+
 write_api_pages()  # before the sources are read
+write_optional_pages()
 write_generator_pages()
 
 
