@@ -55,6 +55,7 @@ __all__ = [
     "to_spike_trains",
     "check_spikes_file",
     # checks shared with raster_maker.validation: each returns (code, message) or None
+    "layout_problem",
     "sorting_claim",
     "dataset_problem",
     "units_problem",
@@ -63,6 +64,8 @@ __all__ = [
     "times_problem",
     "node_ids_problem",
     "sorting_problem",
+    "damaged_problem",
+    "HDF5_ERRORS",
 ]
 
 SORTINGS = ("none", "by_id", "by_time")  # the SONATA enum's labels, in value order
@@ -71,6 +74,9 @@ _BMTK_ALIASES: dict[str, str | None] = {"time": "by_time", "id": "by_id", "unkno
 _KINDS = {"timestamps": ("f", "floating point (float64)"), "node_ids": ("ui", "integers (uint64)")}
 _MAX_NODE_ID = int(np.iinfo(np.int64).max)
 _PREFIX = "raster_maker_"
+# what h5py raises on a damaged file that opened (corrupt headers, truncated data)
+HDF5_ERRORS = (OSError, RuntimeError, KeyError)
+_DAMAGED_FIX = "Write it again, or copy it again from its source."
 _EXAMPLES = 5
 Found = tuple[str, str]  # (code, message): what a shared check found
 
@@ -180,15 +186,16 @@ def _hdf5_errors(path: str, population: str | None = None) -> Iterator[None]:
         yield
     except (SpikesFileError, _UnknownPopulation):
         raise
-    except (OSError, RuntimeError, KeyError) as err:
+    except HDF5_ERRORS as err:
         raise SpikesFileUnreadable(
-            path,
-            f"HDF5 cannot read it ({_one_line(err.args[0] if err.args else err)}); "
-            "the file is damaged (truncated or corrupt).",
-            population,
-            "unreadable",
-            "Write it again, or copy it again from its source.",
+            path, damaged_problem(err), population, "unreadable", _DAMAGED_FIX
         ) from err
+
+
+def damaged_problem(err: BaseException) -> str:
+    """What an HDF5 error on a file that opened says: the file is damaged."""
+    text = _one_line(err.args[0] if err.args else err)
+    return f"HDF5 cannot read it ({text}); the file is damaged (truncated or corrupt)."
 
 
 @contextlib.contextmanager
@@ -238,31 +245,40 @@ def _open_fix(err: OSError) -> str:
     if "signature not found" in text:
         return "Check the path: this is not a spikes file."
     if "truncated" in text:
-        return "Write it again, or copy it again from its source."
+        return _DAMAGED_FIX
     return "Check the path and its permissions."
 
 
-def _spikes_group(h5: h5py.File, path: str) -> h5py.Group:
+def layout_problem(h5: h5py.File) -> Found | None:
+    """No ``/spikes`` group, or the old layout with ``/spikes/timestamps`` and no populations."""
     spikes = h5.get("spikes")
     if not isinstance(spikes, h5py.Group):
-        listing = ", ".join(h5) or "nothing"
-        what = "no group '/spikes'" if spikes is None else "'/spikes' is not a group"
-        raise SpikesFileError(
-            path,
-            f"{what} (the file holds: {listing}). Allowed: a SONATA spikes file, with "
-            "/spikes/<population>/timestamps and node_ids.",
-            code="no_spikes_group",
-            fix="Check the path: this HDF5 file is not a spikes file.",
+        what = "No group '/spikes'" if spikes is None else "'/spikes' is not a group"
+        return (
+            "no_spikes_group",
+            f"{what} (the file holds: {', '.join(h5) or 'nothing'}). Allowed: a SONATA spikes "
+            "file, with /spikes/<population>/timestamps and node_ids.",
         )
     if isinstance(spikes.get("timestamps"), h5py.Dataset):
-        raise SpikesFileError(
-            path,
-            "'/spikes' holds 'timestamps' itself: the old SONATA layout without "
-            "populations. Allowed: /spikes/<population>/timestamps and node_ids.",
-            code="old_layout",
-            fix=_bmtk_hint(path),
+        return (
+            "old_layout",
+            "'/spikes' holds 'timestamps' itself: the old SONATA layout without populations. "
+            "Allowed: /spikes/<population>/timestamps and node_ids.",
         )
-    return spikes
+    return None
+
+
+def _spikes_group(h5: h5py.File, path: str) -> h5py.Group:
+    found = layout_problem(h5)
+    if found:
+        code, problem = found
+        fix = (
+            _bmtk_hint(path)
+            if code == "old_layout"
+            else "Check the path: this HDF5 file is not a spikes file."
+        )
+        raise SpikesFileError(path, problem, code=code, fix=fix)
+    return h5["spikes"]
 
 
 def _populations(spikes: h5py.Group) -> list[str]:
@@ -462,7 +478,7 @@ def read_spike_arrays(
     path : str or path-like
         A SONATA spikes file, written by raster_maker or any other tool.
     population : str, optional
-        Only this population (default: all of them, in file order).
+        Only this population (default: all of them, in the order HDF5 lists them: by name).
     check_sorting : bool
         Check that the ``sorting`` attribute tells the truth (default). False accepts a
         file whose label lies or is not SONATA's (for readers that ignore the order).
@@ -542,7 +558,7 @@ def read_spikes(
 
 
 def population_names(path: str | os.PathLike) -> list[str]:
-    """Names of the populations in a SONATA spikes file, in file order.
+    """Names of the populations in a SONATA spikes file (HDF5 lists them by name).
 
     Parameters
     ----------
