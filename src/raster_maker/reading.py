@@ -147,7 +147,7 @@ class _UnknownPopulation(KeyError):
     """A population asked for that the file does not have (an argument error)."""
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
@@ -331,9 +331,9 @@ def lowest_time_ms(grp: h5py.Group) -> float:
     raw = grp.attrs.get(_PREFIX + "tstart_ms")
     if isinstance(raw, np.ndarray) and raw.size == 1:
         raw = raw.reshape(-1)[0]
-    if isinstance(raw, numbers.Real) and not isinstance(raw, bool) and np.isfinite(raw):
-        return min(0.0, float(raw))
-    return 0.0
+    if not _is_real(raw) or not np.isfinite(value := float(raw)):
+        return 0.0
+    return min(0.0, value)
 
 
 def times_problem(timestamps: np.ndarray, lowest_ms: float = 0.0) -> Found | None:
@@ -707,7 +707,7 @@ def _as_count(val: Any) -> int | None:
     if isinstance(val, str):
         return int(val) if val.isdecimal() and val.isascii() else None
     if isinstance(val, numbers.Integral) and not isinstance(val, bool):
-        return int(val) if val >= 0 else None
+        return int(val) if int(val) >= 0 else None
     if _is_real(val) and np.isfinite(val) and float(val).is_integer() and val >= 0:
         return int(val)
     return None

@@ -112,9 +112,9 @@ def inspect_spikes(path: str, as_json: bool = False) -> str:
     return inspect_file(path, as_json)[0]
 
 
-def _safely(read: Callable[[], Any]) -> Any:
+def _safely(read: Callable[..., Any], *args: Any) -> Any:
     try:
-        return read()
+        return read(*args)
     except _FAILURES:
         return None
 
@@ -122,28 +122,28 @@ def _safely(read: Callable[[], Any]) -> Any:
 def _outline(path: str) -> dict[str, Any]:
     """Names, sizes, dtypes and labels of a file whose contents are partly malformed."""
     with h5py.File(path, "r") as h5:
+        attrs = _safely(lambda: {k: str(v) for k, v in h5.attrs.items()}) or {}
         spikes = h5["spikes"]
-        info: dict[str, Any] = {
-            "path": path,
-            "attrs": _safely(lambda: {k: str(v) for k, v in h5.attrs.items()}) or {},
-            "populations": [],
-        }
-        for pop in population_names(path):
-            grp = spikes[pop]
-            rec: dict[str, Any] = {"population": pop, "attrs": {}, "provenance": {}, "metadata": {}}
-            for name in ("timestamps", "node_ids"):
-                ds = grp.get(name)
-                ok = isinstance(ds, h5py.Dataset)
-                rec[f"{name}_dtype"] = _safely(lambda ds=ds: str(ds.dtype)) if ok else None
-            ts = grp.get("timestamps")
-            if isinstance(ts, h5py.Dataset):
-                rec["n_spikes"] = _safely(lambda ts=ts: int(ts.shape[0]))
-                rec["compression"] = _safely(lambda ts=ts: ts.compression)
-            label, mapping = _safely(lambda grp=grp: sorting_claim(grp)) or (None, None)
-            rec["sorting"] = label
-            rec["sorting_type"] = "enum" if mapping is not None else None
-            info["populations"].append(rec)
-    return info
+        pops = [_population_outline(spikes[pop], pop) for pop in population_names(path)]
+    return {"path": path, "attrs": attrs, "populations": pops}
+
+
+def _population_outline(grp: h5py.Group, pop: str) -> dict[str, Any]:
+    rec: dict[str, Any] = {"population": pop, "attrs": {}, "provenance": {}, "metadata": {}}
+    for name in ("timestamps", "node_ids"):
+        rec[f"{name}_dtype"] = _safely(_dtype_text, grp.get(name))
+    ts = grp.get("timestamps")
+    if isinstance(ts, h5py.Dataset):
+        rec["n_spikes"] = _safely(len, ts)
+        rec["compression"] = _safely(getattr, ts, "compression")
+    label, mapping = _safely(sorting_claim, grp) or (None, None)
+    rec["sorting"] = label
+    rec["sorting_type"] = "enum" if mapping is not None else None
+    return rec
+
+
+def _dtype_text(obj: Any) -> str | None:
+    return str(obj.dtype) if isinstance(obj, h5py.Dataset) else None
 
 
 def run(args: argparse.Namespace) -> int:
