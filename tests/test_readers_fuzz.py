@@ -425,6 +425,7 @@ def _folder():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, **SETTINGS)
 @given(spec=files())
 def test_reading_api_on_malformed_files(spec):
