@@ -10,8 +10,11 @@ Against the SONATA spike-file layout (as libsonata reads it):
   recorded ``tstart_ms`` of a window starting before 0), node ids >= 0 and < 2**63, the
   times of each node in order, and libsonata can open and read it (when installed).
 
-The checks the reading layer also makes (:mod:`raster_maker.reading`) are its own functions,
-so ``validate`` reports every problem a reader refuses a file for, in the same words.
+The pre-population layout (``/spikes/timestamps`` directly) is an error, and the generation
+record and metadata are checked as the readers check them. The checks the reading layer
+also makes (:mod:`raster_maker.reading`) are its own functions, so ``validate`` reports
+every problem a reader refuses a file for, in the same words; a damaged file (HDF5 cannot
+read a part of it) is an ``unreadable`` problem, never an exception.
 
 With a simulation config, against the network and the run: every population exists,
 every node id exists in its population, every time lies inside ``[run.tstart,
@@ -34,11 +37,17 @@ import h5py
 import numpy as np
 
 from .reading import (
+    HDF5_ERRORS,
+    SpikesFileError,
     _examples,  # one way of listing offending values, shared with the reading layer
+    damaged_problem,
     dataset_problem,
+    layout_problem,
     length_problem,
     lowest_time_ms,
     node_ids_problem,
+    read_metadata,
+    read_provenance,
     sorting_claim,
     sorting_problem,
     times_problem,
@@ -120,7 +129,7 @@ def _sorting_label(grp: h5py.Group, pop: str, out: list[Problem]) -> str | None:
     return label
 
 
-def _found(severity: str, pop: str, found: tuple[str, str] | None) -> list[Problem]:
+def _found(severity: str, pop: str | None, found: tuple[str, str] | None) -> list[Problem]:
     """A shared check's finding (see :mod:`raster_maker.reading`) as a Problem list."""
     return [] if found is None else [Problem(severity, pop, *found)]
 
@@ -304,26 +313,35 @@ def _check_layout(path: str) -> tuple[list[Problem], dict[str, Any]]:
                     "No root attribute 'version' (SONATA: uint32 [0, 1]).",
                 )
             )
-        if "spikes" not in h5 or not isinstance(h5["spikes"], h5py.Group):
-            out.append(
-                Problem(
-                    "error",
-                    None,
-                    "no_spikes_group",
-                    f"No group '/spikes' in '{path}'; it has: {', '.join(h5) or 'nothing'}.",
-                )
-            )
-            return out, {}
+        layout = _found("error", None, layout_problem(h5))
+        if layout:
+            return out + layout, {}
         pops = [p for p in h5["spikes"] if isinstance(h5["spikes"][p], h5py.Group)]
         if not pops:
             out.append(Problem("warning", None, "no_populations", "'/spikes' holds no population."))
         for pop in pops:
-            problems, data = _check_population(h5["spikes"][pop], pop)
+            try:
+                problems, data = _check_population(h5["spikes"][pop], pop)
+            except HDF5_ERRORS as err:  # a damaged file: report it, don't crash
+                problems, data = [Problem("error", pop, "unreadable", damaged_problem(err))], None
+            else:
+                problems += _check_records(path, pop)
             out += problems
             if data is not None:
                 spikes[pop] = data
     out += _check_libsonata(path, list(spikes))
     return out, spikes
+
+
+def _check_records(path: str, pop: str) -> list[Problem]:
+    """The generation record and metadata, as the readers check them."""
+    out = []
+    for read in (read_provenance, read_metadata):
+        try:
+            read(path, pop)
+        except SpikesFileError as err:
+            out.append(Problem("error", pop, err.code, err.problem))
+    return out
 
 
 # -- network ---------------------------------------------------------------------------
@@ -444,7 +462,10 @@ def validate_file(path: str | os.PathLike, config: Any = None) -> list[Problem]:
     path = os.fspath(path)
     if not Path(path).is_file():
         return [Problem("error", None, "unreadable", f"No such file: '{path}'.")]
-    problems, spikes = _check_layout(path)
+    try:
+        problems, spikes = _check_layout(path)
+    except HDF5_ERRORS as err:  # damaged beyond its populations (root attributes, /spikes)
+        problems, spikes = [Problem("error", None, "unreadable", damaged_problem(err))], {}
     if config is not None:
         problems += _check_against_config(path, config, spikes)
     return problems
