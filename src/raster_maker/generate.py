@@ -421,7 +421,7 @@ def generate(
         return _shared(comm, result)
     own = not isinstance(output, SpikesWriter)
     writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting) if own else output
-    behind = _WriteBehind()
+    behind = _WriteBehind(depth=3)
     sync = _Syncer(writer) if own else None
     try:
         attrs = provenance(model, units, tstart, tstop, seed, trial)

@@ -66,7 +66,7 @@ SORTINGS = ("none", "by_id", "by_time")
 SORTING_DTYPE = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype=np.uint8)
 MAGIC = np.uint32(0x0A7A)
 VERSION = np.array([0, 1], dtype=np.uint32)
-_DEFAULT_BUFFER = 1 << 20  # spikes per population held in memory before a flush
+_DEFAULT_BUFFER = 1 << 19  # spikes per population held in memory (8 MB); more are streamed
 _CHUNK = 1 << 16  # HDF5 chunk (elements) of a streamed population, 512 KB
 _MIN_CHUNK = 1 << 12  # smallest chunk chunk_length() gives
 
@@ -217,9 +217,11 @@ class _Population:
         self.buf_ts.append(times)
         self.n_buffered += node_ids.size
         if self.n_buffered >= buffer_size:  # too big to hold: stream from now on
-            ids, ts = self._take()
+            pieces = list(zip(self.buf_ids, self.buf_ts, strict=True))
+            self.buf_ids, self.buf_ts, self.n_buffered = [], [], 0
             self._create(0, chunked=True)
-            self._stream(ids, ts)
+            for ids, ts in pieces:  # piece by piece: no copy of the whole buffer
+                self._stream(ids, ts)
 
     def _take(self) -> tuple[np.ndarray, np.ndarray]:
         """The buffered spikes as two arrays (no copy when there is one piece)."""
