@@ -249,11 +249,16 @@ def test_node_ids_of_2_63_and_more(tmp_path, ids, match):
             read_spikes(path)
 
 
-def test_units_other_than_ms(tmp_path):
-    path = _raw(tmp_path / "s.h5", [0], [1.0])
+def test_times_in_seconds_are_read_in_ms_and_other_units_refused(tmp_path):
+    path = _raw(tmp_path / "s.h5", [0], [1.5])
     with h5py.File(path, "a") as h5:
         h5["spikes/p/timestamps"].attrs["units"] = "s"
-    with pytest.raises(SpikesFileError, match=r"'units' of 'timestamps': 's'\. Allowed: 'ms'"):
+    assert read_spikes(path)["timestamps"].tolist() == [1500.0]
+    with h5py.File(path, "a") as h5:
+        h5["spikes/p/timestamps"].attrs["units"] = "us"
+    with pytest.raises(
+        SpikesFileError, match=r"'units' of 'timestamps': 'us'\. Allowed: 'ms' or 's'"
+    ):
         read_spikes(path)
 
 

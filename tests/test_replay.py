@@ -529,7 +529,7 @@ BAD = [
         "SONATA forced on a text file",
         lambda t: {"source": _garbage(t), "format": "sonata"},
         ValueError,
-        r"'.*notes\.txt' is not an HDF5 file.*Allowed: a SONATA",
+        r"'.*notes\.txt'.*is not an HDF5 file.*Allowed: a SONATA",
     ),
     (
         "CSV with a bad time",

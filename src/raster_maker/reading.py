@@ -8,7 +8,8 @@ its numbers are used:
 
 * the file exists, is HDF5 and can be read (not truncated, not a directory);
 * ``/spikes`` is a group of populations (not the pre-population ``/spikes/gids`` layout);
-* each population has 1-D ``timestamps`` (floating point, ``units`` "ms" if given) and
+* each population has 1-D ``timestamps`` (floating point, ``units`` "ms" if given, or
+  "s": such times are converted to ms on reading, as every reader here works in ms) and
   ``node_ids`` (integers) of equal length;
 * times are finite and >= 0 ms (or >= the recorded ``tstart_ms`` of a window that
   starts before 0); node ids are >= 0 and < 2**63 (a larger uint64 is a negative id
@@ -303,16 +304,34 @@ def dataset_problem(grp: h5py.Group, name: str, population: str) -> Found | None
     return None
 
 
-def units_problem(timestamps: h5py.Dataset) -> Found | None:
-    """``units`` of the timestamps other than ``'ms'`` (a missing one means ms)."""
+def time_scale(timestamps: h5py.Dataset) -> float | None:
+    """Factor from the timestamps' ``units`` to ms: 1 for ``'ms'`` (or none), 1000 for
+    ``'s'``, None for anything else."""
     units = timestamps.attrs.get("units")
     if units is None:
-        return None
+        return 1.0
     if isinstance(units, bytes):
         units = units.decode(errors="replace")
-    if units != "ms":
-        return "units", f"Invalid value for 'units' of 'timestamps': {units!r}. Allowed: 'ms'."
-    return None
+    return {"ms": 1.0, "s": 1000.0}.get(str(units).strip())
+
+
+def units_problem(timestamps: h5py.Dataset, *, allow_seconds: bool = True) -> Found | None:
+    """``units`` of the timestamps other than ``'ms'`` (or ``'s'`` if ``allow_seconds``).
+
+    A missing ``units`` means ms. Readers here convert seconds; ``validate`` does not allow
+    them (``allow_seconds=False``), because BMTK ignores ``units`` and reads every time as ms.
+    """
+    scale = time_scale(timestamps)
+    if scale == 1.0 or (scale is not None and allow_seconds):
+        return None
+    units = timestamps.attrs.get("units")
+    if scale is not None:
+        return (
+            "units",
+            f"Invalid value for 'units' of 'timestamps': {units!r}. Allowed: 'ms' (BMTK ignores "
+            "'units' and reads every time as ms; write the times in ms).",
+        )
+    return "units", f"Invalid value for 'units' of 'timestamps': {units!r}. Allowed: 'ms' or 's'."
 
 
 def length_problem(timestamps: h5py.Dataset, node_ids: h5py.Dataset) -> Found | None:
@@ -458,8 +477,11 @@ def _read_population(
         label = sorting_claim(grp)[0]
         label = _BMTK_ALIASES.get(label, label) if label is not None else None
         lowest = lowest_time_ms(grp)
+        scale = time_scale(ts_ds)
         ts, ids = ts_ds[()], ids_ds[()]
     ts = ts.astype(np.float64, copy=False)
+    if scale != 1.0:  # times in seconds: every reader here works in ms
+        ts = ts * scale
     found = times_problem(ts, lowest) or node_ids_problem(ids)
     if not found and check_sorting:
         found = sorting_problem(label, ids, ts)

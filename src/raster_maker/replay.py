@@ -39,9 +39,11 @@ Mappings
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -210,7 +212,7 @@ def read_source_trains(
 def _detect_format(path: Path) -> str:
     if not h5py.is_hdf5(path):
         return "csv"  # the CSV reader tells a text file that is not a spikes table
-    with h5py.File(path, "r") as h5:
+    with _hdf5(path), h5py.File(path, "r") as h5:
         if "spikes" in h5:
             return "sonata"
         if "nwb_version" in h5.attrs or "units" in h5:
@@ -220,6 +222,20 @@ def _detect_format(path: Path) -> str:
         f"Invalid value for 'source': '{path}' is an HDF5 file with neither /spikes nor an "
         f"NWB units table (it holds: {found}). Allowed: {_ALLOWED_FILES}."
     )
+
+
+@contextlib.contextmanager
+def _hdf5(path: Path) -> Iterator[None]:
+    """HDF5's own errors (a truncated or damaged file) as the reading layer's, naming it."""
+    from .reading import SpikesFileUnreadable, _open_fix, _open_problem
+
+    try:
+        yield
+    except OSError as err:
+        if isinstance(err, SpikesFileUnreadable):
+            raise
+        problem, fix = _open_problem(err), _open_fix(err)
+        raise SpikesFileUnreadable(str(path), problem, code="unreadable", fix=fix) from err
 
 
 def _pick_population(path: Path, population: str | None, available) -> str:
@@ -244,43 +260,23 @@ def _scale(time_unit: str, native: str) -> float:
 
 
 def _read_sonata(path: Path, population: str | None, time_unit: str) -> SourceTrains:
-    from .sonata import read_provenance, read_spikes
+    """Through the checked reading layer: times in ms (a file in seconds is converted)."""
+    from .reading import population_names, read_metadata, read_provenance, read_spike_arrays
 
-    if not h5py.is_hdf5(path):
-        raise ValueError(
-            f"Invalid value for 'source': '{path}' is not an HDF5 file, so not a SONATA spikes "
-            f"file. Allowed: {_ALLOWED_FILES}."
-        )
-    with h5py.File(path, "r") as h5:
-        if "spikes" not in h5 or not isinstance(h5["spikes"], h5py.Group):
-            raise ValueError(
-                f"Invalid value for 'source': '{path}' has no /spikes group, so it is not a "
-                f"SONATA spikes file. Allowed: {_ALLOWED_FILES}."
-            )
-        pop = _pick_population(path, population, list(h5["spikes"]))
-        grp = h5["spikes"][pop]
-        if "timestamps" not in grp or "node_ids" not in grp:
-            raise ValueError(
-                f"Invalid value for 'source': /spikes/{pop} of '{path}' lacks 'timestamps' or "
-                f"'node_ids'. Allowed: {_ALLOWED_FILES}."
-            )
-        native = grp["timestamps"].attrs.get("units", "ms")
-        native = native.decode() if isinstance(native, bytes) else str(native)
-        meta = h5.get(f"raster_maker/{pop}/node_ids")
-        declared = None if meta is None else meta[()]
-    df = read_spikes(path, pop)
+    pop = _pick_population(path, population, population_names(path))
+    # replay reorders the trains itself: a file whose sorting label lies is still usable
+    ids, times = read_spike_arrays(path, pop, check_sorting=False)[pop]
+    declared = read_metadata(path, pop).get("node_ids")
     prov = read_provenance(path, pop)
     span = None
     if "tstart_ms" in prov and "tstop_ms" in prov:
         span = (float(prov["tstart_ms"]), float(prov["tstop_ms"]))
-    times = df["timestamps"].to_numpy()
-    scale = _scale(time_unit, "s" if native.strip().lower() == "s" else "ms")
-    if scale != 1.0:
-        times = times * scale
+    if time_unit == "s":  # the user says the file's times are seconds, whatever it claims
+        times = times * 1000.0
         span = None  # a raster_maker file is in ms; a window in other units is not its own
     _check_spikes(path, times)
     return SourceTrains.from_spikes(
-        df["node_ids"].to_numpy(), times, declared, population=pop, format="sonata", span_ms=span
+        ids, times, declared, population=pop, format="sonata", span_ms=span
     )
 
 

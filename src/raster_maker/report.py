@@ -1635,11 +1635,32 @@ def describe_file(path: str | os.PathLike) -> dict[str, Any]:
         "timestamps_dtype", "node_ids_dtype", "compression", "attrs" (other attributes),
         "provenance" (see :func:`~raster_maker.sonata.read_provenance`), "metadata"
         (names and shapes of the recorded datasets)}, ...]}``. JSON-able.
+
+    Raises
+    ------
+    SpikesFileError
+        The file cannot be opened, or a population cannot be taken apart (a group where a
+        dataset belongs, a scalar, text ids, a malformed generation record); the message
+        names the file and the problem (``raster-maker inspect`` then prints an outline).
     """
+    from .reading import SpikesFileError
+
+    try:
+        return _describe_file(path)
+    except SpikesFileError:
+        raise
+    except (OSError, KeyError, TypeError, ValueError, AttributeError) as err:
+        problem = f"cannot take it apart ({type(err).__name__}: {err})."
+        raise SpikesFileError(path, problem) from err
+
+
+def _describe_file(path: str | os.PathLike) -> dict[str, Any]:
     import h5py
 
+    from .reading import _open
+
     out: dict[str, Any] = {"path": str(path), "populations": []}
-    with h5py.File(path, "r") as h5:
+    with _open(path) as h5:
         out["attrs"] = {k: _attr(v) for k, v in h5.attrs.items()}
         spikes = h5.get("spikes")
         pops = list(spikes) if isinstance(spikes, h5py.Group) else []

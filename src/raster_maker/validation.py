@@ -184,7 +184,7 @@ def _check_population(grp: h5py.Group, pop: str) -> tuple[list[Problem], Any]:
                 "'timestamps' has no 'units' attribute (libsonata requires it). Allowed: 'ms'.",
             )
         )
-    out += _found("error", pop, units_problem(ts_ds))
+    out += _found("error", pop, units_problem(ts_ds, allow_seconds=False))
     if ts_ds.dtype != np.float64:
         out.append(
             Problem(

@@ -157,7 +157,11 @@ def plot_file(
             correlations=corr,
             correlation_kwargs=corr_kw,
         )
-    fig.savefig(out, dpi=dpi)
+    from .._atomic import atomic_path
+
+    fmt = Path(out).suffix.lstrip(".").lower() or None
+    with atomic_path(out, overwrite=True) as tmp:  # a failed save leaves no half figure
+        fig.savefig(tmp, dpi=dpi, format=fmt)
     return out
 
 

@@ -7,11 +7,15 @@ import argparse
 HELP = """\
 Check a SONATA spikes file and list every problem; exit status 1 if any is an error.
 
-Always: root 'magic'/'version', /spikes/<population>/timestamps (float, units "ms") and
-node_ids (unsigned integers) of equal length, 'sorting' an HDF5 enum that tells the
-truth, no compression filter (libsonata readers lack gzip), finite times, each node's
-times in order, and libsonata can read it (if installed). Files written by other tools
-(e.g. BMTK's to_sonata, which writes a string 'sorting' and gzip) are checked the same way.
+Always: the file opens (not truncated, damaged or a directory), root 'magic'/'version',
+/spikes/<population> groups (not the old /spikes/gids layout), timestamps (float, units
+"ms") and node_ids (unsigned integers) of equal length, 'sorting' an HDF5 enum that tells
+the truth, no compression filter (libsonata readers lack gzip), finite times >= 0 ms (or
+>= the recorded start of a window that begins before 0), node ids < 2**63, each node's
+times in order, a well-formed generation record (raster_maker_* attributes) and metadata,
+and libsonata can read it (if installed). Files written by other tools (e.g. BMTK's
+to_sonata, which writes a string 'sorting' and gzip) are checked the same way. Every
+problem a reader (stats, plot, inspect, replay) refuses a file for is reported here.
 
 With --config (a SONATA simulation config): every population and node id exists in the
 network, times lie in [run.tstart, run.tstop], no time <= 0 (an error for NEST), and the
