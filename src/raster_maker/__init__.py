@@ -26,7 +26,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 logging.getLogger("raster_maker").addHandler(logging.NullHandler())
 
 from . import legacy  # noqa: E402
+from .assemblies import Assemblies, make_assemblies  # noqa: E402
 from .generate import GenerationResult, generate, iter_spikes, make_model  # noqa: E402
+from .layers import Layers  # noqa: E402
 from .legacy import (  # noqa: E402
     SonataWriter,
     make_noise,
@@ -35,7 +37,14 @@ from .legacy import (  # noqa: E402
     shift_exc_noise,
     zscore,
 )
-from .models import FunctionalGroups, InputModel, Poisson, Rhythmic, ShiftedInhibition  # noqa: E402
+from .models import (  # noqa: E402
+    FunctionalGroups,
+    InputModel,
+    Poisson,
+    RateModel,
+    Rhythmic,
+    ShiftedInhibition,
+)
 from .processes import SpikeProcess  # noqa: E402
 from .profiles import (  # noqa: E402
     Constant,
@@ -46,8 +55,16 @@ from .profiles import (  # noqa: E402
     Profile,
     Sinusoid,
 )
-from .rates import RateDistribution, levy_exp, truncated_normal  # noqa: E402
+from .rates import (  # noqa: E402
+    RateDistribution,
+    levy_exp,
+    lognormal,
+    normal,
+    truncated_normal,
+)
+from .reading import SpikesFileError, check_spikes_file, read_spike_arrays  # noqa: E402
 from .registry import available_generators, get_generator, register  # noqa: E402
+from .replay import Replay  # noqa: E402
 from .sonata import (  # noqa: E402
     SpikesWriter,
     from_spike_trains,
@@ -57,6 +74,9 @@ from .sonata import (  # noqa: E402
     to_spike_trains,
     write_spikes,
 )
+from .stimulus import Stimulus, assembly_table, schedule_table  # noqa: E402
+from .synchrony import CompoundPoisson, MultipleInteraction, SingleInteraction  # noqa: E402
+from .traces import PiecewiseLinearGrid, RateTrace  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -66,10 +86,23 @@ __all__ = [
     "make_model",
     "GenerationResult",
     "InputModel",
+    "RateModel",
     "Poisson",
     "FunctionalGroups",
     "ShiftedInhibition",
     "Rhythmic",
+    "Layers",
+    "Stimulus",
+    "schedule_table",
+    "assembly_table",
+    "Assemblies",
+    "make_assemblies",
+    "Replay",
+    "MultipleInteraction",
+    "SingleInteraction",
+    "CompoundPoisson",
+    "RateTrace",
+    "PiecewiseLinearGrid",
     "SpikeProcess",
     "Profile",
     "Constant",
@@ -81,6 +114,8 @@ __all__ = [
     "RateDistribution",
     "levy_exp",
     "truncated_normal",
+    "lognormal",
+    "normal",
     "available_generators",
     "get_generator",
     "register",
@@ -89,6 +124,9 @@ __all__ = [
     "read_spikes",
     "read_provenance",
     "read_metadata",
+    "read_spike_arrays",
+    "check_spikes_file",
+    "SpikesFileError",
     "to_spike_trains",
     "from_spike_trains",
     # the original module's API
