@@ -38,17 +38,71 @@ _TWO53 = 2.0**-53
 
 
 def stable_id(text: str) -> int:
-    """A 64-bit id of a string that is the same in every process and on every machine."""
+    """A 64-bit id of a string that is the same in every process and on every machine.
+
+    Unlike Python's ``hash`` (salted per process), the id is the BLAKE2b digest (8 bytes,
+    little-endian) of the UTF-8 text, so it can feed a seed sequence reproducibly.
+
+    Parameters
+    ----------
+    text : str
+        Any string (a population name, a stream purpose).
+
+    Returns
+    -------
+    int
+        An integer in ``[0, 2**64)``.
+
+    Examples
+    --------
+    >>> from raster_maker.streams import stable_id
+    >>> stable_id("exc") == stable_id("exc")
+    True
+    >>> 0 <= stable_id("exc") < 2**64
+    True
+    """
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 def new_seed() -> int:
-    """Draw a fresh 64-bit seed from the operating system (recorded in output files)."""
+    """Draw a fresh seed from the operating system (recorded in output files).
+
+    Returns
+    -------
+    int
+        A random integer in ``[0, 2**63)`` from the ``secrets`` module.
+    """
     return secrets.randbits(63)
 
 
 def normalize_seed(seed: int | None) -> int:
-    """Return ``seed`` as a non-negative int, drawing a new one when it is None."""
+    """Return ``seed`` as a non-negative int, drawing a new one when it is None.
+
+    Parameters
+    ----------
+    seed : int or None
+        A non-negative integer (Python or numpy), or None for a fresh seed
+        (:func:`new_seed`).
+
+    Returns
+    -------
+    int
+        The seed as a Python int.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not an integer (a bool is not one) nor None.
+    ValueError
+        If ``seed`` is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_maker.streams import normalize_seed
+    >>> normalize_seed(np.int64(7))
+    7
+    """
     if seed is None:
         return new_seed()
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -63,7 +117,23 @@ def _entropy(seed: int, parts: Sequence[str | int]) -> list[int]:
 
 
 def population_key(seed: int, population: str, purpose: str) -> np.uint64:
-    """64-bit key of one (seed, population, purpose) stream family."""
+    """64-bit key of one (seed, population, purpose) stream family.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed (non-negative).
+    population : str
+        Population name.
+    purpose : str
+        What the streams draw (e.g. ``"poisson:spikes"``).
+
+    Returns
+    -------
+    numpy.uint64
+        The first 64-bit word of a :class:`numpy.random.SeedSequence` fed with the seed
+        and the :func:`stable_id` of the population and purpose.
+    """
     ss = np.random.SeedSequence(_entropy(seed, [population, purpose]))
     return ss.generate_state(1, np.uint64)[0]
 
@@ -71,7 +141,32 @@ def population_key(seed: int, population: str, purpose: str) -> np.uint64:
 def group_rng(seed: int, population: str, *parts: str | int) -> np.random.Generator:
     """A numpy Generator for one shared object, e.g. a functional group's noise profile.
 
-    A pure function of ``(seed, population, *parts)``.
+    A pure function of ``(seed, population, *parts)``, so every process and MPI rank
+    gets the same draws.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed (non-negative).
+    population : str
+        Population name.
+    *parts : str or int
+        What the generator is for (e.g. ``"profile", "group", "3"``); strings enter
+        through :func:`stable_id`, integers as they are.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A PCG64 generator seeded by a :class:`numpy.random.SeedSequence` of
+        ``(seed, population, *parts)``.
+
+    Examples
+    --------
+    >>> from raster_maker.streams import group_rng
+    >>> a = group_rng(1, "exc", "profile", 0).random(3)
+    >>> b = group_rng(1, "exc", "profile", 0).random(3)
+    >>> bool((a == b).all())
+    True
     """
     return np.random.Generator(
         np.random.PCG64(np.random.SeedSequence(_entropy(seed, [population, *parts])))
@@ -89,7 +184,36 @@ def _mix(z: np.ndarray) -> np.ndarray:
 
 
 def node_keys(seed: int, population: str, purpose: str, node_ids: np.ndarray) -> np.ndarray:
-    """Per-node stream keys (uint64), one per node id."""
+    """Per-node stream keys (uint64), one per node id.
+
+    Each key is the node id mixed (SplitMix64) with :func:`population_key`, so a node's
+    stream does not depend on the other nodes it is drawn with.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed (non-negative).
+    population : str
+        Population name.
+    purpose : str
+        What the streams draw (e.g. ``"poisson:spikes"``).
+    node_ids : array_like of int
+        Node ids (non-negative).
+
+    Returns
+    -------
+    ndarray of uint64
+        One key per node id, in the order given; pass them to :func:`words` or
+        :func:`uniform`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_maker.streams import node_keys
+    >>> k = node_keys(1, "exc", "poisson:spikes", np.array([3, 17]))
+    >>> bool(k[1] == node_keys(1, "exc", "poisson:spikes", np.array([17]))[0])
+    True
+    """
     ids = np.asarray(node_ids, dtype=np.uint64)
     with np.errstate(over="ignore"):
         z = ids * _GAMMA + population_key(seed, population, purpose)
@@ -97,7 +221,20 @@ def node_keys(seed: int, population: str, purpose: str, node_ids: np.ndarray) ->
 
 
 def words(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
-    """Random 64-bit words: element ``i`` is word ``counters[i]`` of stream ``keys[i]``."""
+    """Random 64-bit words: element ``i`` is word ``counters[i]`` of stream ``keys[i]``.
+
+    Parameters
+    ----------
+    keys : ndarray of uint64
+        Stream keys (from :func:`node_keys`).
+    counters : array_like of int
+        Position of each word in its stream (non-negative), broadcast against ``keys``.
+
+    Returns
+    -------
+    ndarray of uint64
+        The words, shaped as ``keys`` and ``counters`` broadcast together.
+    """
     with np.errstate(over="ignore"):
         z = (np.asarray(counters, dtype=np.uint64) + np.uint64(1)) * _GAMMA
         z += keys
@@ -105,7 +242,31 @@ def words(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
 
 
 def uniform(keys: np.ndarray, counters: np.ndarray, *, open_zero: bool = True) -> np.ndarray:
-    """Uniform floats from the streams: in (0, 1] if ``open_zero`` else in [0, 1)."""
+    """Uniform floats from the streams: in (0, 1] if ``open_zero`` else in [0, 1).
+
+    Parameters
+    ----------
+    keys : ndarray of uint64
+        Stream keys (from :func:`node_keys`).
+    counters : array_like of int
+        Position of each number in its stream (non-negative), broadcast against ``keys``.
+    open_zero : bool, optional
+        If True (default) the values are in (0, 1], safe for ``log``; else in [0, 1).
+
+    Returns
+    -------
+    ndarray of float64
+        The top 53 bits of :func:`words` as multiples of ``2**-53``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_maker.streams import node_keys, uniform
+    >>> keys = node_keys(1, "exc", "demo", np.array([0, 1]))
+    >>> u = uniform(np.repeat(keys, 3), np.tile(np.arange(3), 2))
+    >>> u.shape, bool(((u > 0) & (u <= 1)).all())
+    ((6,), True)
+    """
     w = words(keys, counters)
     w >>= _S11
     u = w.astype(np.float64)
