@@ -37,7 +37,40 @@ _entry_points_loaded = False
 def register(cls: type | None = None, *, name: str | None = None, overwrite: bool = False) -> Any:
     """Register an input model class under ``name`` (default: its ``name`` attribute).
 
-    Usable as a decorator: ``@register`` or ``@register(name="my_model")``.
+    Call it on a class, ``register(MyModel)`` (the first, positional argument ``cls``:
+    an :class:`~raster_maker.models.InputModel` subclass), or use it as a decorator:
+    ``@register`` or ``@register(name="my_model")``.
+
+    Parameters
+    ----------
+    name : str, optional
+        Name to register under; default the class's ``name`` attribute.
+    overwrite : bool, optional
+        Replace a different class already registered under that name (default False).
+
+    Returns
+    -------
+    type or callable
+        The class itself when one is given (the decorator leaves it unchanged), else a
+        decorator that registers and returns its argument.
+
+    Raises
+    ------
+    ValueError
+        If the class has no name to register under, or the name is taken by another
+        class and ``overwrite`` is False.
+
+    Examples
+    --------
+    A model class in a script or plugin (not run here: it would stay registered)::
+
+        @register
+        @dataclass
+        class Bursty(RateModel):
+            name: ClassVar[str] = "bursty"
+            rate_hz: float = 5.0
+
+            def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None): ...
     """
 
     def deco(c: type) -> type:
@@ -69,7 +102,16 @@ def _load_entry_points() -> None:
 
 
 def available_generators() -> list[str]:
-    """Names of all registered generators (built-in and from entry points)."""
+    """Names of all registered generators (built-in and from entry points).
+
+    Imports the built-in model modules and loads the entry points of the group
+    ``raster_maker.generators`` (once) before listing.
+
+    Returns
+    -------
+    list of str
+        The registered names, sorted.
+    """
     from . import layers, models, replay, stimulus, synchrony  # noqa: F401  (the built-ins)
 
     _load_entry_points()
@@ -78,6 +120,16 @@ def available_generators() -> list[str]:
 
 def get_generator(name: str) -> type:
     """The generator class registered under ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A registered generator name (see :func:`available_generators`).
+
+    Returns
+    -------
+    type
+        The registered class.
 
     Raises
     ------
@@ -93,12 +145,31 @@ def get_generator(name: str) -> type:
 def make_model(generator: Any, params: Mapping[str, Any] | None = None) -> Any:
     """Instantiate a registered generator by name with keyword parameters.
 
+    Parameters
+    ----------
+    generator : str or InputModel
+        A registered generator name, or an already built model (returned as is).
+    params : mapping, optional
+        Keyword parameters of the generator (its dataclass fields).
+
+    Returns
+    -------
+    InputModel
+        The model.
+
     Raises
     ------
     KeyError
         Unknown generator name (the message lists the available ones).
     TypeError
-        Unknown parameter (the message lists the allowed ones).
+        Unknown parameter (the message lists the allowed ones), or ``params`` given
+        with a model object.
+
+    Examples
+    --------
+    >>> from raster_maker.registry import make_model
+    >>> make_model("poisson", {"rate_hz": 5.0}).name
+    'poisson'
     """
     from .models import InputModel
 
