@@ -45,7 +45,15 @@ def _within(pos: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Transform:
-    """Base class: ``apply(pos, times, keys, tstart, tstop) -> (pos, times)``."""
+    """Base class of spike transforms.
+
+    A transform implements ``apply(pos, times, keys, tstart_ms, tstop_ms) -> (pos,
+    times)``: ``pos`` (int64, non-decreasing) and ``times`` (ms, sorted per node) are a
+    plan's spikes, ``keys`` the stream key of each spike's node (uint64, one per spike)
+    and the result the transformed spikes in the same order. ``expected_counts(counts)``
+    maps expected spike counts per node through the transform and ``params()`` returns
+    its JSON-able parameters; ``kind`` names its streams.
+    """
 
     kind = ""
 
@@ -61,7 +69,24 @@ class Transform:
 
 @dataclass(frozen=True)
 class Jitter(Transform):
-    """Move each spike by a uniform offset in ``[-jitter_ms, jitter_ms]`` (reflected)."""
+    """Move each spike by a uniform offset in ``[-jitter_ms, jitter_ms]`` (reflected).
+
+    A spike moved past an edge of the window is reflected back inside it, so counts are
+    preserved; no refractory minimum is kept.
+
+    Parameters
+    ----------
+    jitter_ms : float
+        Half-width of the uniform offset (ms), > 0 and shorter than the window.
+
+    Raises
+    ------
+    TypeError
+        If ``jitter_ms`` is not a real number.
+    ValueError
+        If ``jitter_ms`` is not finite and > 0 (at construction) or is not shorter than
+        the window (when applied).
+    """
 
     jitter_ms: float
     kind = "jitter"
@@ -91,7 +116,20 @@ class Jitter(Transform):
 
 @dataclass(frozen=True)
 class Thin(Transform):
-    """Keep each spike with probability ``keep``."""
+    """Keep each spike with probability ``keep`` (independent thinning).
+
+    Parameters
+    ----------
+    keep : float
+        Probability of keeping a spike, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``keep`` is not a real number.
+    ValueError
+        If ``keep`` is not in [0, 1].
+    """
 
     keep: float
     kind = "keep"
@@ -112,7 +150,20 @@ class Thin(Transform):
 
 @dataclass(frozen=True)
 class Shift(Transform):
-    """Move every spike by ``shift_ms``; spikes leaving the window are dropped."""
+    """Move every spike by ``shift_ms``; spikes leaving the window are dropped.
+
+    Parameters
+    ----------
+    shift_ms : float
+        The shift (ms), negative for earlier.
+
+    Raises
+    ------
+    TypeError
+        If ``shift_ms`` is not a real number.
+    ValueError
+        If ``shift_ms`` is not finite.
+    """
 
     shift_ms: float
     kind = "shift"
@@ -135,10 +186,32 @@ TRANSFORM_KINDS = {"jitter_ms": Jitter, "keep": Thin, "shift_ms": Shift}
 def parse_transforms(spec: Any) -> list[Transform]:
     """Transforms from a list of one-key dicts (or one dict, read in order), or None.
 
+    Parameters
+    ----------
+    spec : list of dict, dict, Transform or None
+        ``[{"jitter_ms": j}, {"keep": p}, {"shift_ms": s}]`` in the order to apply (each
+        dict with one key of ``jitter_ms``, ``keep``, ``shift_ms``; items may also be
+        :class:`Transform` objects); one dict is read as the list of its items in their
+        order; None for no transform.
+
+    Returns
+    -------
+    list of Transform
+        The transforms in order (empty for None).
+
     Raises
     ------
+    TypeError
+        If ``spec`` is neither a list, a dict, a transform nor None, or a value is not
+        a real number.
     ValueError
         For an unknown key (the message lists the allowed ones) or a bad value.
+
+    Examples
+    --------
+    >>> from raster_maker.transforms import parse_transforms
+    >>> parse_transforms({"shift_ms": 5.0, "keep": 0.5})
+    [Shift(shift_ms=5.0), Thin(keep=0.5)]
     """
     if spec is None:
         return []
