@@ -438,6 +438,14 @@ class RateTrace(Profile):
 
         The summary holds the number of knots, the first and last times, the rate range
         and a SHA-1 of the knots (float64 little-endian times, then rates).
+
+        Returns
+        -------
+        dict
+            ``{"type": "RateTrace", "times_ms": [...], "firing_rate": [...]}`` (which
+            :meth:`from_dict` reads back) for up to 1000 knots, else ``{"type":
+            "RateTrace", "n", "t_first_ms", "t_last_ms", "rate_min", "rate_max",
+            "sha1"}``.
         """
         n = int(self.times_ms.size)
         if n <= _PARAMS_MAX_KNOTS:
