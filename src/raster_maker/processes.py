@@ -88,7 +88,28 @@ class SpikeProcess:
         }
 
     def rate_factor(self, peak_rate_hz: float) -> float | np.ndarray:
-        """Check the refractory period against a rate; return the rate correction."""
+        """Check the refractory period against a rate; return the rate correction.
+
+        A Poisson train at rate ``r`` with dead time ``tau`` fires at ``r / (1 + r tau)``,
+        so the underlying rate is multiplied by ``1 / (1 - r tau)`` to realise ``r``.
+
+        Parameters
+        ----------
+        peak_rate_hz : float or ndarray of float
+            Peak rate of each unit (Hz).
+
+        Returns
+        -------
+        float or ndarray of float
+            ``1 / (1 - peak_rate_hz * refractory_ms / 1000)`` (shaped as
+            ``peak_rate_hz``), or 1.0 without a refractory period.
+
+        Raises
+        ------
+        ValueError
+            If a rate is too high for the period (``peak_rate_hz * refractory_ms`` >=
+            1000).
+        """
         if not self.refractory_ms:
             return 1.0
         r_tau = np.asarray(peak_rate_hz) * self.refractory_ms / 1000.0
@@ -108,6 +129,25 @@ def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     Equal to :func:`scipy.stats.poisson.ppf` (same numerical method for many distinct
     means; an exact CDF table for a few small ones), and a pure function of each
     ``(u, lam)`` pair, so a unit's count never depends on the others in its batch.
+
+    Parameters
+    ----------
+    u : array_like of float
+        Uniform probabilities in (0, 1].
+    lam : array_like of float
+        Poisson means (>= 0), broadcast to the shape of ``u``; a mean of 0 gives 0.
+
+    Returns
+    -------
+    ndarray of int64
+        The counts, shaped as ``u``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_maker.processes import poisson_counts
+    >>> poisson_counts(np.array([0.1, 0.5, 0.9]), 4.0)
+    array([2, 4, 7])
     """
     u = np.asarray(u, dtype=np.float64)
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
@@ -196,6 +236,7 @@ def draw_spikes(
     Parameters
     ----------
     process : SpikeProcess
+        How the spikes are drawn (kind, refractory period, gamma order, bin width).
     keys : ndarray of uint64
         Per-unit stream keys (:func:`raster_maker.streams.node_keys`).
     scale_hz : ndarray of float
