@@ -598,12 +598,53 @@ def open_network(source) -> _Source:
 
     Pass it as ``source`` to :func:`resolve_node_set`, :func:`load_population` or
     :func:`population_node_ids` when resolving several things against one network.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, dict or network handle
+        A simulation or circuit config json, a network directory, a nodes h5 file, an
+        already loaded config dict, or a handle from this function (as for
+        :func:`resolve_node_set`).
+
+    Returns
+    -------
+    object
+        The handle (of a private type): the network's node files, node sets and a cache
+        of the node tables read so far.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source`` is a path that does not exist.
+    ValueError
+        If ``source`` is neither a config json, a network directory nor a nodes h5 file,
+        or names no node files.
     """
     return _Source(source)
 
 
 def population_node_ids(source) -> dict[str, np.ndarray]:
-    """The sorted node ids of every population (``node_id`` datasets, or their default)."""
+    """The sorted node ids of every population (``node_id`` datasets, or their default).
+
+    Parameters
+    ----------
+    source : str, os.PathLike, dict or network handle
+        The network (as for :func:`resolve_node_set`; a handle from :func:`open_network`
+        reuses the node tables it has read).
+
+    Returns
+    -------
+    dict of str to ndarray of int64
+        Population name -> its node ids, sorted.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``source`` is a path that does not exist.
+    ValueError
+        If ``source`` is neither a config json, a network directory nor a nodes h5 file,
+        or names no node files.
+    """
     src = source if isinstance(source, _Source) else _Source(source)
     return {
         pop: np.sort(src.population_frame(pop).index.to_numpy().astype(np.int64))
