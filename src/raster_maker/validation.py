@@ -64,7 +64,10 @@ SEVERITIES = ("error", "warning")
 class Problem:
     """One problem of a spikes file.
 
-    Attributes
+    The fields are also the attributes of the same names. ``str(problem)`` reads
+    ``"<severity>: [<population>] <code>: <message>"``.
+
+    Parameters
     ----------
     severity : {'error', 'warning'}
         An error makes the file unusable for some reader or simulator; a warning is
@@ -88,7 +91,19 @@ class Problem:
 
 
 def format_problems(problems: list[Problem]) -> str:
-    """One line per problem, errors first."""
+    """One line per problem, errors first.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        The problems (e.g. from :func:`validate_file`).
+
+    Returns
+    -------
+    str
+        ``str(problem)`` of each, errors before warnings (otherwise in the given order),
+        joined by newlines; empty for no problem.
+    """
     order = sorted(problems, key=lambda p: SEVERITIES.index(p.severity))
     return "\n".join(str(p) for p in order)
 
