@@ -74,20 +74,76 @@ class Context:
         return (self.tstop_ms - self.tstart_ms) / 1000.0
 
     def purpose(self, what: str, *, per_trial: bool = True) -> str:
-        """The stream purpose of ``what`` (e.g. ``'poisson:spikes'``)."""
+        """The stream purpose of ``what`` (e.g. ``'poisson:spikes'``).
+
+        Parameters
+        ----------
+        what : str
+            The model's name and what is drawn, e.g. ``"poisson:spikes"``.
+        per_trial : bool, optional
+            True (default) for draws that differ between trials (spikes, shared
+            profiles); False for network-level draws that trials share (per-unit
+            rates, assemblies) unless ``redraw_rates``.
+
+        Returns
+        -------
+        str
+            ``namespace + what``, with ``":trial<k>"`` appended from trial 1 on for
+            per-trial draws.
+
+        Examples
+        --------
+        >>> from raster_maker.plans import Context
+        >>> ctx = Context(1, "exc", 0.0, 1000.0, trial=2, namespace="layer0/")
+        >>> ctx.purpose("poisson:spikes"), ctx.purpose("poisson:rate", per_trial=False)
+        ('layer0/poisson:spikes:trial2', 'layer0/poisson:rate')
+        """
         out = self.namespace + what
         if self.trial and (per_trial or self.redraw_rates):
             out += f":trial{self.trial}"
         return out
 
     def node_keys(self, what: str, node_ids: np.ndarray, *, per_trial: bool = True) -> np.ndarray:
-        """Per-node stream keys for ``what`` (see :func:`raster_maker.streams.node_keys`)."""
+        """Per-node stream keys for ``what`` (see :func:`raster_maker.streams.node_keys`).
+
+        Parameters
+        ----------
+        what : str
+            The model's name and what is drawn, e.g. ``"poisson:spikes"``.
+        node_ids : ndarray of uint64
+            The nodes.
+        per_trial : bool, optional
+            As in :meth:`purpose`: False for draws that trials share.
+
+        Returns
+        -------
+        ndarray of uint64
+            One key per node; draw with :func:`raster_maker.streams.uniform` or
+            :func:`raster_maker.streams.words`.
+        """
         return node_keys(
             self.seed, self.population, self.purpose(what, per_trial=per_trial), node_ids
         )
 
     def rng(self, *parts: str | int, per_trial: bool = True) -> np.random.Generator:
-        """A Generator for one shared object (a group's profile, a mother process)."""
+        """A Generator for one shared object (a group's profile, a mother process).
+
+        The same on every rank and process (see :func:`raster_maker.streams.group_rng`).
+
+        Parameters
+        ----------
+        *parts : str or int
+            What the generator is for; include the model's name (e.g.
+            ``"mip", "mother"``). The namespace is prepended.
+        per_trial : bool, optional
+            As in :meth:`purpose`: False for draws that trials share.
+
+        Returns
+        -------
+        numpy.random.Generator
+            A generator seeded from ``(seed, population, namespace, *parts)`` and, from
+            trial 1 on for per-trial draws, ``"trial<k>"``.
+        """
         extra: list[str | int] = [self.namespace] if self.namespace else []
         extra += list(parts)
         if self.trial and (per_trial or self.redraw_rates):
@@ -95,7 +151,19 @@ class Context:
         return group_rng(self.seed, self.population, *extra)
 
     def sub(self, namespace: str) -> Context:
-        """The context of a part (a layer) with its own streams."""
+        """The context of a part (a layer) with its own streams.
+
+        Parameters
+        ----------
+        namespace : str
+            Appended to the current namespace, e.g. ``"layer1/"``.
+
+        Returns
+        -------
+        Context
+            The same generation (seed, population, window, trial) with the longer
+            namespace.
+        """
         return Context(
             self.seed,
             self.population,
@@ -126,6 +194,15 @@ class Plan:
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
         """Spikes of nodes ``node_ids[sl]``.
 
+        A node's spikes must not depend on the slice it is drawn in (nor on threads or
+        MPI ranks): only on the seed, population, node id, parameters and shared
+        (group-level) randomness.
+
+        Parameters
+        ----------
+        sl : slice
+            Consecutive positions into ``node_ids`` (step 1).
+
         Returns
         -------
         positions : ndarray of int64
@@ -137,14 +214,32 @@ class Plan:
         raise NotImplementedError
 
     def metadata(self, duration_s: float) -> dict[str, Any]:
-        """Per-node arrays stored under ``/raster_maker/<population>/``."""
+        """Per-node arrays stored under ``/raster_maker/<population>/``.
+
+        Parameters
+        ----------
+        duration_s : float
+            Length of the generation window (s), to turn expected counts into rates.
+
+        Returns
+        -------
+        dict
+            Name -> array; at least ``"node_ids"`` and ``"target_rate_hz"`` (expected
+            count / duration, Hz).
+        """
         return {
             "node_ids": self.node_ids,
             "target_rate_hz": self.expected_counts() / duration_s,
         }
 
     def derived(self) -> dict[str, Any]:
-        """JSON-able quantities solved while planning (recorded with the provenance)."""
+        """JSON-able quantities solved while planning (recorded with the provenance).
+
+        Returns
+        -------
+        dict
+            Recorded as the ``raster_maker_derived`` attribute; empty by default.
+        """
         return {}
 
 
@@ -152,9 +247,20 @@ class Plan:
 class Block:
     """Units sharing one rate profile: unit ``i`` fires at ``scale_hz[i] * grid`` (Hz).
 
-    ``grid`` is any evaluated profile with ``total``, ``peak``, ``mean``, ``invert``
-    and ``bin_means`` (:class:`~raster_maker.profiles.ProfileGrid`, or a piecewise-linear
-    trace).
+    Parameters
+    ----------
+    node_ids : ndarray of uint64
+        The block's nodes (any order).
+    scale_hz : ndarray of float
+        Rate scale of each node (Hz), aligned with ``node_ids``.
+    grid : ProfileGrid or PiecewiseLinearGrid
+        The shared profile evaluated on the window (dimensionless, or Hz with a scale of
+        1): any object with ``total``, ``peak``, ``mean``, ``invert`` and ``bin_means``
+        (:class:`~raster_maker.profiles.ProfileGrid`,
+        :class:`~raster_maker.traces.PiecewiseLinearGrid`).
+    key : str, optional
+        The block's name (e.g. a functional group), stored in the file's
+        ``group_keys`` metadata; default ``"all"``.
     """
 
     node_ids: np.ndarray
@@ -175,12 +281,18 @@ class BlockPlan(Plan):
     blocks : list of Block
         Must hold every node exactly once.
     process : SpikeProcess
+        How the spikes are drawn from the rates.
     keys : callable
         ``keys(node_ids) -> uint64 stream keys`` of the spikes.
     extra_metadata : dict, optional
         More arrays for :meth:`metadata` (e.g. assembly membership).
     derived : dict, optional
         Solved quantities for :meth:`derived` (e.g. a fluctuation amplitude).
+
+    Raises
+    ------
+    ValueError
+        If the blocks do not hold every node exactly once.
     """
 
     def __init__(
@@ -213,14 +325,38 @@ class BlockPlan(Plan):
         self.owner, self.scale_hz = owner, scale
 
     def expected_counts(self) -> np.ndarray:
+        """Expected spike count of each node: its rate scale times its grid's total.
+
+        Returns
+        -------
+        ndarray of float
+            Aligned with ``node_ids``: the target the spike process realises on average
+            (the binned process, at most one spike per bin, falls short of it at high
+            rates).
+        """
         totals = np.array([blk.grid.total for blk in self.blocks])
         return self.scale_hz * totals[self.owner]
 
     def prepare(self) -> None:
+        """Build each grid's inversion tables once, before threads share them."""
         for grid in {id(b.grid): b.grid for b in self.blocks}.values():
             grid.invert(np.zeros(1))  # build lookup tables once, before threads share them
 
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of nodes ``node_ids[sl]``, each block by time rescaling of its grid.
+
+        Parameters
+        ----------
+        sl : slice
+            Consecutive positions into ``node_ids`` (step 1).
+
+        Returns
+        -------
+        positions : ndarray of int64
+            Index into ``node_ids`` (the whole set) of each spike, non-decreasing.
+        times_ms : ndarray of float64
+            Spike times (ms), sorted within each node.
+        """
         ids = self.node_ids[sl]
         keys = self.keys(ids)
         owners = self.owner[sl]
@@ -257,6 +393,23 @@ class BlockPlan(Plan):
         return time_grid(g.tstart, g.tstop, dt_ms)
 
     def metadata(self, duration_s: float) -> dict[str, Any]:
+        """Per-node arrays and the blocks' profiles, stored in the file.
+
+        Parameters
+        ----------
+        duration_s : float
+            Length of the window (s); not used (the rates come from the grids' means).
+
+        Returns
+        -------
+        dict
+            ``node_ids``, ``rate_scale_hz``, ``target_rate_hz`` (scale times the
+            block's mean profile, Hz), ``group_index`` (int32 block of each node),
+            ``group_keys`` (block keys), ``profiles`` (float32, one row per block:
+            the profile's means over the bins of ``profile_edges_ms``) and
+            ``profile_edges_ms`` (both left out when the distinct profiles would hold
+            more than 2e7 bins), plus the model's ``extra_metadata``.
+        """
         grids = [b.grid for b in self.blocks]
         means = np.array([g.mean for g in grids])
         data: dict[str, Any] = {
@@ -276,13 +429,42 @@ class BlockPlan(Plan):
         return data
 
     def derived(self) -> dict[str, Any]:
+        """The quantities the model solved while planning (given as ``derived``).
+
+        Returns
+        -------
+        dict
+            JSON-able values, recorded as the ``raster_maker_derived`` attribute.
+        """
         return self.derived_values
 
 
 def merge_by_position(
     parts: Sequence[tuple[np.ndarray, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenate ``(positions, times)`` parts into node order, times sorted per node."""
+    """Concatenate ``(positions, times)`` parts into node order, times sorted per node.
+
+    Parameters
+    ----------
+    parts : sequence of (ndarray, ndarray)
+        ``(positions, times_ms)`` pairs, as :meth:`Plan.draw` returns them.
+
+    Returns
+    -------
+    positions : ndarray of int64
+        All positions, non-decreasing.
+    times_ms : ndarray of float64
+        The matching times (ms), sorted within each position.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_maker.plans import merge_by_position
+    >>> a = (np.array([0, 2]), np.array([5.0, 1.0]))
+    >>> b = (np.array([0, 1]), np.array([3.0, 4.0]))
+    >>> merge_by_position([a, b])
+    (array([0, 0, 1, 2]), array([3., 5., 4., 1.]))
+    """
     parts = [p for p in parts if p[0].size]
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0)
@@ -295,7 +477,18 @@ def merge_by_position(
 
 
 class LayeredPlan(Plan):
-    """The superposition of independent plans for the same nodes (one population)."""
+    """The superposition of independent plans for the same nodes (one population).
+
+    Parameters
+    ----------
+    plans : sequence of Plan
+        The layers' plans, all over the same ``node_ids``.
+
+    Raises
+    ------
+    ValueError
+        If ``plans`` is empty.
+    """
 
     def __init__(self, plans: Sequence[Plan]) -> None:
         if not plans:
@@ -304,16 +497,53 @@ class LayeredPlan(Plan):
         self.node_ids = self.plans[0].node_ids
 
     def expected_counts(self) -> np.ndarray:
+        """Expected spike count of each node: the sum over the layers.
+
+        Returns
+        -------
+        ndarray of float
+            Aligned with ``node_ids``.
+        """
         return np.sum([p.expected_counts() for p in self.plans], axis=0)
 
     def prepare(self) -> None:
+        """Prepare every layer's plan."""
         for p in self.plans:
             p.prepare()
 
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of nodes ``node_ids[sl]``: every layer's, merged per node.
+
+        Parameters
+        ----------
+        sl : slice
+            Consecutive positions into ``node_ids`` (step 1).
+
+        Returns
+        -------
+        positions : ndarray of int64
+            Index into ``node_ids`` (the whole set) of each spike, non-decreasing.
+        times_ms : ndarray of float64
+            Spike times (ms), sorted within each node.
+        """
         return merge_by_position([p.draw(sl) for p in self.plans])
 
     def metadata(self, duration_s: float) -> dict[str, Any]:
+        """Every layer's metadata, prefixed ``layer<i>.``, and the summed target rate.
+
+        Parameters
+        ----------
+        duration_s : float
+            Length of the window (s), passed to each layer.
+
+        Returns
+        -------
+        dict
+            ``node_ids``; ``target_rate_hz`` (the layers' sum, Hz); ``layer<i>.<key>``
+            for every other array of layer ``i``; and ``group_index``, ``group_keys``,
+            ``profiles`` and ``profile_edges_ms`` (those it has) of the layer with the
+            most group keys (the first such layer on a tie).
+        """
         layers = [p.metadata(duration_s) for p in self.plans]
         data: dict[str, Any] = {}
         # the layer with the most structure (groups, assemblies) describes the groups
@@ -330,12 +560,30 @@ class LayeredPlan(Plan):
         return data
 
     def derived(self) -> dict[str, Any]:
+        """The layers' solved quantities.
+
+        Returns
+        -------
+        dict
+            ``{"layer<i>": layer i's derived()}`` for the layers that have any.
+        """
         out = {f"layer{i}": p.derived() for i, p in enumerate(self.plans)}
         return {k: v for k, v in out.items() if v}
 
 
 class TransformedPlan(Plan):
-    """Another plan's spikes passed through spike transforms, each from its own streams."""
+    """Another plan's spikes passed through spike transforms, each from its own streams.
+
+    Parameters
+    ----------
+    inner : Plan
+        The plan whose spikes are transformed.
+    transforms : sequence of Transform
+        Applied in order (:func:`raster_maker.transforms.parse_transforms`).
+    ctx : Context
+        The streams of the transforms: transform ``i`` draws from the node keys of
+        ``"transform<i>:<kind>"`` in this context, and the window bounds its spikes.
+    """
 
     def __init__(self, inner: Plan, transforms: Sequence[Any], ctx: Context) -> None:
         self.inner = inner
@@ -344,15 +592,41 @@ class TransformedPlan(Plan):
         self.node_ids = inner.node_ids
 
     def expected_counts(self) -> np.ndarray:
+        """Expected spike count of each node after the transforms.
+
+        Thinning scales the counts by ``keep``; jitter keeps them, and a shift is
+        counted as keeping them (the spikes it moves out of the window are not
+        subtracted).
+
+        Returns
+        -------
+        ndarray of float
+            Aligned with ``node_ids``.
+        """
         counts = self.inner.expected_counts()
         for t in self.transforms:
             counts = t.expected_counts(counts)
         return counts
 
     def prepare(self) -> None:
+        """Prepare the inner plan."""
         self.inner.prepare()
 
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of nodes ``node_ids[sl]``: the inner plan's, transformed in order.
+
+        Parameters
+        ----------
+        sl : slice
+            Consecutive positions into ``node_ids`` (step 1).
+
+        Returns
+        -------
+        positions : ndarray of int64
+            Index into ``node_ids`` (the whole set) of each spike, non-decreasing.
+        times_ms : ndarray of float64
+            Spike times (ms), sorted within each node.
+        """
         pos, times = self.inner.draw(sl)
         for i, t in enumerate(self.transforms):
             keys = self.ctx.node_keys(f"transform{i}:{t.kind}", self.node_ids[pos])
@@ -360,9 +634,29 @@ class TransformedPlan(Plan):
         return pos, times
 
     def metadata(self, duration_s: float) -> dict[str, Any]:
+        """The inner plan's metadata, with the target rate after the transforms.
+
+        Parameters
+        ----------
+        duration_s : float
+            Length of the window (s).
+
+        Returns
+        -------
+        dict
+            As the inner plan's, with ``target_rate_hz`` = :meth:`expected_counts` /
+            ``duration_s`` (Hz).
+        """
         data = self.inner.metadata(duration_s)
         data["target_rate_hz"] = self.expected_counts() / duration_s
         return data
 
     def derived(self) -> dict[str, Any]:
+        """The inner plan's solved quantities.
+
+        Returns
+        -------
+        dict
+            The inner plan's :meth:`~Plan.derived`.
+        """
         return self.inner.derived()
