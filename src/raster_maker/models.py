@@ -50,7 +50,24 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Units:
-    """The units a model generates for: one population's node ids (+ attributes)."""
+    """The units a model generates for: one population's node ids (+ attributes).
+
+    Parameters
+    ----------
+    population : str
+        Population name (non-empty).
+    node_ids : array_like of int
+        Node ids (non-negative, no duplicates, at least one); stored sorted as uint64.
+    attributes : pandas.DataFrame, optional
+        Node attributes (columns) indexed by node id, holding at least these nodes;
+        needed by models that group or set rates by attribute.
+
+    Raises
+    ------
+    ValueError
+        If the population name is empty, or ``node_ids`` is empty, not 1-D, not
+        non-negative integers or has duplicates.
+    """
 
     population: str
     node_ids: np.ndarray
@@ -78,6 +95,16 @@ class Units:
 
     def attribute(self, name: str) -> np.ndarray:
         """The values of node attribute ``name``, aligned with ``node_ids``.
+
+        Parameters
+        ----------
+        name : str
+            A column of ``attributes``.
+
+        Returns
+        -------
+        ndarray
+            One value per node, in ``node_ids`` order.
 
         Raises
         ------
@@ -115,18 +142,56 @@ class InputModel:
         self._transforms = parse_transforms(self.transforms)
 
     def plan(self, units: Units, ctx: Context) -> Plan:
-        """The model's plan for ``units`` (without its transforms)."""
+        """The model's plan for ``units`` (without its transforms).
+
+        Subclasses implement it; :meth:`~raster_maker.models.InputModel.build_plan`
+        adds the transforms.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for (population, sorted node ids, attributes).
+        ctx : Context
+            The generation: seed, population, window, trial and stream namespace.
+
+        Returns
+        -------
+        Plan
+            The spikes to draw, over ``units.node_ids``.
+        """
         raise NotImplementedError
 
     def build_plan(self, units: Units, ctx: Context) -> Plan:
-        """:meth:`plan` with the model's ``transforms`` applied."""
+        """:meth:`plan` with the model's ``transforms`` applied.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        ctx : Context
+            The generation; the transforms draw from ``ctx.sub(name + ":")``.
+
+        Returns
+        -------
+        Plan
+            :meth:`plan`'s plan, wrapped in a
+            :class:`~raster_maker.plans.TransformedPlan` when the model has transforms.
+        """
         plan = self.plan(units, ctx)
         if self._transforms:
             plan = TransformedPlan(plan, self._transforms, ctx.sub(f"{self.name}:"))
         return plan
 
     def params(self) -> dict[str, Any]:
-        """JSON-able parameters (recorded in output files)."""
+        """JSON-able parameters (recorded in output files).
+
+        Returns
+        -------
+        dict
+            Every dataclass field by name (``transforms`` only when there are any);
+            profiles and distributions as their own ``params()``, arrays as
+            ``{"array_len": n}``, numpy scalars as Python numbers.
+        """
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             val = getattr(self, f.name)
@@ -154,6 +219,19 @@ class RateModel(InputModel):
         Gamma order (``process='gamma'``).
     dt_ms : float
         Time grid of the rate profiles (ms), default 1.
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`).
+
+    Raises
+    ------
+    ValueError
+        If the process parameters are invalid (unknown process, negative refractory
+        period, ``order`` > 1 without ``process='gamma'``, a refractory period with
+        ``'gamma'``, ``dt_ms`` <= 0) or a transform is.
+    TypeError
+        If a number is not one.
     """
 
     process: str = "poisson"
@@ -172,10 +250,45 @@ class RateModel(InputModel):
 
         ``ctx`` (the streams of this generation) is None when called on its own; models
         then use the plain streams of ``(seed, population)``.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        tstart_ms, tstop_ms : float
+            The generation window (ms).
+        seed : int
+            Root seed.
+        ctx : Context, optional
+            The generation's streams (trial, namespace); None for the plain streams of
+            ``(seed, units.population)``.
+
+        Yields
+        ------
+        Block
+            Units sharing one evaluated profile with their rate scales (Hz); together
+            the blocks hold every unit exactly once.
         """
         raise NotImplementedError
 
     def plan(self, units: Units, ctx: Context) -> Plan:
+        """A :class:`~raster_maker.plans.BlockPlan` of the model's :meth:`blocks`.
+
+        The spikes of node ``n`` come from the stream of purpose ``"<name>:spikes"``;
+        :meth:`extra_metadata` and :meth:`derived` are called after :meth:`blocks`.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        ctx : Context
+            The generation: seed, population, window, trial and stream namespace.
+
+        Returns
+        -------
+        BlockPlan
+            The blocks, drawn with the model's spike process.
+        """
         if "ctx" in inspect.signature(self.blocks).parameters:
             blocks = self.blocks(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed, ctx=ctx)
         else:  # a third-party model written before contexts existed
@@ -191,12 +304,41 @@ class RateModel(InputModel):
         )
 
     def extra_metadata(self, units: Units, ctx: Context) -> dict[str, Any]:
-        """More arrays for the file's metadata, called after :meth:`blocks` (none by default)."""
+        """More arrays for the file's metadata, called after :meth:`blocks` (none by default).
+
+        Parameters
+        ----------
+        units : Units
+            The nodes generated for.
+        ctx : Context
+            The generation.
+
+        Returns
+        -------
+        dict
+            Name -> array aligned with ``units.node_ids`` (or per group), stored under
+            ``/raster_maker/<population>/``; empty here.
+        """
         return {}
 
     def derived(self, units: Units, ctx: Context) -> dict[str, Any]:
-        """Quantities solved while planning, recorded with the provenance (called after
-        :meth:`blocks`; none by default)."""
+        """Quantities solved while planning, recorded with the provenance.
+
+        Called after :meth:`blocks`; none by default.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes generated for.
+        ctx : Context
+            The generation.
+
+        Returns
+        -------
+        dict
+            JSON-able values, recorded as the ``raster_maker_derived`` attribute; empty
+            here.
+        """
         return {}
 
     def _rates(
@@ -248,6 +390,33 @@ class Poisson(RateModel):
         distribution.
     profile : Profile, optional
         Shared modulation (dimensionless); default constant 1.
+    process : {'poisson', 'binned', 'gamma'}
+        Spike process (see :class:`~raster_maker.processes.SpikeProcess`).
+    refractory_ms : float
+        Absolute refractory period (ms), 0 for none.
+    order : int
+        Gamma order (``process='gamma'``).
+    dt_ms : float
+        Time grid of the rate profiles (ms), default 1.
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`).
+
+    Raises
+    ------
+    TypeError
+        If ``profile`` is not a :class:`~raster_maker.profiles.Profile`.
+    ValueError
+        If ``rate_hz`` or a process parameter is invalid.
+
+    Examples
+    --------
+    >>> import raster_maker
+    >>> res = raster_maker.generate("poisson", "exc", range(10), 0.0, 1000.0,
+    ...                             params={"rate_hz": 5.0}, seed=1)
+    >>> res.n_spikes > 0
+    True
     """
 
     name: ClassVar[str] = "poisson"
@@ -265,6 +434,26 @@ class Poisson(RateModel):
             )
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
+        """One block: every unit, sharing the evaluated ``profile``.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        tstart_ms, tstop_ms : float
+            The generation window (ms).
+        seed : int
+            Root seed.
+        ctx : Context, optional
+            The generation's streams; None for the plain streams of
+            ``(seed, units.population)``.
+
+        Returns
+        -------
+        iterator of Block
+            The one block, with each unit's rate drawn from ``rate_hz`` (per-unit
+            streams that trials share).
+        """
         ctx = _ctx(units, tstart_ms, tstop_ms, seed, ctx)
         grid = _grid(self.profile, ctx, self.dt_ms, "all")
         return self._all_units(units, grid, self.rate_hz, seed, ctx)
@@ -295,6 +484,23 @@ class FunctionalGroups(RateModel):
     normalize : {'original', 'mean'}
         Normalisation of the noise profile, as :class:`~raster_maker.profiles.PinkNoise`'s
         ``normalize`` (``'original'``: min-max plus 0.5, as the original).
+    process : {'poisson', 'binned', 'gamma'}
+        Spike process (see :class:`~raster_maker.processes.SpikeProcess`).
+    refractory_ms : float
+        Absolute refractory period (ms), 0 for none.
+    order : int
+        Gamma order (``process='gamma'``).
+    dt_ms : float
+        Time grid of the rate profiles (ms), default 1.
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`).
+
+    Raises
+    ------
+    ValueError
+        If ``group_size`` < 1, or the rates, noise or process parameters are invalid.
     """
 
     name: ClassVar[str] = "functional_groups"
@@ -312,7 +518,24 @@ class FunctionalGroups(RateModel):
         self.noise = PinkNoise(self.exponent, self.noise_method, self.normalize)
 
     def group_keys(self, units: Units) -> np.ndarray:
-        """The group key (a string) of every unit."""
+        """The group key (a string) of every unit.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes.
+
+        Returns
+        -------
+        ndarray of str
+            Aligned with ``units.node_ids``: the value of attribute ``group_by`` as a
+            string, or without ``group_by`` the group number ``position // group_size``.
+
+        Raises
+        ------
+        KeyError
+            If ``group_by`` is not a node attribute (the message lists those there are).
+        """
         if self.group_by is None:
             return (np.arange(units.node_ids.size) // self.group_size).astype(str)
         attrs = units.attributes
@@ -325,6 +548,27 @@ class FunctionalGroups(RateModel):
         return attrs.loc[units.node_ids.astype(np.int64), self.group_by].astype(str).to_numpy()
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
+        """One block per functional group, each with its own 1/f noise profile.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        tstart_ms, tstop_ms : float
+            The generation window (ms).
+        seed : int
+            Root seed.
+        ctx : Context, optional
+            The generation's streams; None for the plain streams of
+            ``(seed, units.population)``.
+
+        Yields
+        ------
+        Block
+            The units of one group (in node order) with their rates from ``rates``,
+            keyed by the group key; groups in order of their first unit. Each group's
+            noise comes from its own generator (``ctx.rng("profile", "group", key)``).
+        """
         ctx = _ctx(units, tstart_ms, tstop_ms, seed, ctx)
         keys = self.group_keys(units)
         rates = self._rates(self.rates, units, seed, ctx)
@@ -361,6 +605,24 @@ class ShiftedInhibition(RateModel):
         Any other rate distribution.
     normalize : {'original', 'mean', 'none'}
         Normalisation of the followed rate (see :class:`~raster_maker.profiles.FollowSpikes`).
+    process : {'poisson', 'binned', 'gamma'}
+        Spike process (see :class:`~raster_maker.processes.SpikeProcess`).
+    refractory_ms : float
+        Absolute refractory period (ms), 0 for none.
+    order : int
+        Gamma order (``process='gamma'``).
+    dt_ms : float
+        Time grid of the rate profiles (ms), default 1.
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`).
+
+    Raises
+    ------
+    ValueError
+        If ``follow`` is not a dict, ``lag_ms`` < 0, or the rates or process
+        parameters are invalid.
     """
 
     name: ClassVar[str] = "shifted_inhibition"
@@ -384,7 +646,21 @@ class ShiftedInhibition(RateModel):
         self._dist = as_rate_distribution(dist)
 
     def followed(self) -> FollowSpikes:
-        """The profile of the followed spikes (reads the spikes file if one is given)."""
+        """The profile of the followed spikes (reads the spikes file if one is given).
+
+        Returns
+        -------
+        FollowSpikes
+            The followed population's rate, delayed by ``lag_ms`` and normalised.
+
+        Raises
+        ------
+        ValueError
+            If ``follow`` has neither ``timestamps_ms`` nor both ``spikes_file`` and
+            ``population``, or its values are invalid.
+        KeyError
+            If ``timestamps_ms`` is given without ``n_units``.
+        """
         f = self.follow
         if "timestamps_ms" in f:
             return FollowSpikes(f["timestamps_ms"], f["n_units"], self.lag_ms, self.normalize)
@@ -404,11 +680,39 @@ class ShiftedInhibition(RateModel):
         return FollowSpikes(df["timestamps"].to_numpy(), int(n_units), self.lag_ms, self.normalize)
 
     def params(self):
+        """JSON-able parameters (recorded in output files).
+
+        Returns
+        -------
+        dict
+            As :meth:`InputModel.params`, with ``follow`` without its
+            ``timestamps_ms`` (the spike times themselves are not recorded).
+        """
         out = super().params()
         out["follow"] = {k: v for k, v in self.follow.items() if k != "timestamps_ms"}
         return out
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
+        """One block: every unit, following the excitation's delayed rate.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        tstart_ms, tstop_ms : float
+            The generation window (ms).
+        seed : int
+            Root seed.
+        ctx : Context, optional
+            The generation's streams (for the per-unit rates); None for the plain
+            streams of ``(seed, units.population)``.
+
+        Returns
+        -------
+        iterator of Block
+            The one block, with the :meth:`followed` profile on the ``dt_ms`` grid and
+            each unit's rate from the rate distribution.
+        """
         grid = self.followed().evaluate(tstart_ms, tstop_ms, self.dt_ms)
         return self._all_units(units, grid, self._dist, seed, ctx)
 
@@ -434,6 +738,24 @@ class Rhythmic(RateModel):
         Per-unit mean rate (Hz); default the original's dendritic inhibition
         (truncated normal 3.9 +/- 4.9 Hz would be ``{"preset": "truncated_normal",
         "mean_hz": 3.9, "sd_hz": 4.9}``); default here 10 Hz for every unit.
+    process : {'poisson', 'binned', 'gamma'}
+        Spike process (see :class:`~raster_maker.processes.SpikeProcess`).
+    refractory_ms : float
+        Absolute refractory period (ms), 0 for none.
+    order : int
+        Gamma order (``process='gamma'``).
+    dt_ms : float
+        Time grid of the rate profiles (ms), default 1.
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`).
+
+    Raises
+    ------
+    ValueError
+        If the rhythm (see :class:`~raster_maker.profiles.Sinusoid`), the rates or the
+        process parameters are invalid.
     """
 
     name: ClassVar[str] = "rhythmic"
@@ -451,5 +773,25 @@ class Rhythmic(RateModel):
         )
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
+        """One block: every unit, sharing the sinusoidal profile.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        tstart_ms, tstop_ms : float
+            The generation window (ms).
+        seed : int
+            Root seed.
+        ctx : Context, optional
+            The generation's streams (for the per-unit rates); None for the plain
+            streams of ``(seed, units.population)``.
+
+        Returns
+        -------
+        iterator of Block
+            The one block, with the sinusoid on the ``dt_ms`` grid and each unit's rate
+            from ``rates``.
+        """
         grid = self.profile.evaluate(tstart_ms, tstop_ms, self.dt_ms)
         return self._all_units(units, grid, self.rates, seed, ctx)
