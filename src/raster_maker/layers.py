@@ -40,10 +40,24 @@ class Layers(InputModel):
 
     Parameters
     ----------
-    layers : list
+    layers : list of dict or InputModel
         Each a generator entry ``{"generator": NAME, **params}`` (or ``"params"``) or
         an :class:`~raster_maker.models.InputModel`. Layer ``i`` draws from streams
         prefixed ``layer<i>/``, so two layers of the same generator are independent.
+        A layer's own ``transforms`` apply to its spikes only.
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`), after the layers are superposed.
+
+    Raises
+    ------
+    ValueError
+        If ``layers`` is not a non-empty list, a layer is not a generator entry or is
+        itself ``layers``, or a layer's parameters are invalid (the message names the
+        layer).
+    TypeError, KeyError
+        For a layer's unknown parameter or generator name (the message names the layer).
     """
 
     name: ClassVar[str] = "layers"
@@ -59,11 +73,34 @@ class Layers(InputModel):
         self.models = [_layer_model(i, spec) for i, spec in enumerate(self.layers)]
 
     def plan(self, units: Units, ctx: Context) -> Plan:
+        """The superposition of the layers' plans (each with its own transforms).
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        ctx : Context
+            The generation's streams and window; layer ``i`` draws from
+            ``ctx.sub("layer<i>/")``.
+
+        Returns
+        -------
+        LayeredPlan
+            One plan per layer, in order.
+        """
         return LayeredPlan(
             [m.build_plan(units, ctx.sub(f"layer{i}/")) for i, m in enumerate(self.models)]
         )
 
     def params(self) -> dict[str, Any]:
+        """JSON-able parameters (recorded in output files).
+
+        Returns
+        -------
+        dict
+            ``{"layers": [{"generator": NAME, **params}, ...]}`` with each layer's own
+            recorded parameters, plus ``transforms`` if any.
+        """
         out = super().params()
         out["layers"] = [{"generator": m.name, **m.params()} for m in self.models]
         return out
