@@ -87,7 +87,6 @@ nitpick_ignore = [
     ("py:func", "raster_maker.sonata.read_provenance"),  # report.py: now in raster_maker.reading
     ("py:func", "raster_maker.sonata.read_metadata"),  # report.py: now in raster_maker.reading
     ("py:func", "read_metadata"),  # sonata.py: ~raster_maker.reading.read_metadata
-    ("py:func", "bernoulli_indices"),  # synchrony.py: a private helper, write it as code
 ]
 
 # -- autodoc / autosummary ------------------------------------------------------------
