@@ -396,6 +396,43 @@ MATRIX = [
         ValueError,
         r"A\[0\] = 1, so no event would involve any unit",
     ),
+    (
+        "correlated correlation outside [0, 1)",
+        lambda t: _gen("correlated", params={"correlation": 1.0}),
+        ValueError,
+        r"'correlation': 1\.0\. Allowed: 0 <= correlation < 1",
+    ),
+    (
+        "correlated target above the reachable maximum",
+        lambda t: _gen(
+            "correlated",
+            params={"rate_hz": 0.01, "window_ms": 5.0, "tau_ms": 0.1, "correlation": 0.5},
+        ),
+        ValueError,
+        r"'correlation': 0\.5\. Allowed: 0 <= correlation <= 0\.0749485, the largest reachable",
+    ),
+    (
+        "correlated window not a multiple of dt",
+        lambda t: _gen("correlated", params={"window_ms": 2.5}),
+        ValueError,
+        r"'window_ms': 2\.5 ms\. Allowed: a positive multiple of dt_ms = 1\.0 ms",
+    ),
+    (
+        "correlated tau <= 0",
+        lambda t: _gen("correlated", params={"tau_ms": 0.0}),
+        ValueError,
+        r"'tau_ms': 0\.0 ms\. Allowed: > 0",
+    ),
+    (
+        "correlated between above within",
+        lambda t: _gen(
+            "correlated",
+            params={"correlation": 0.1, "correlation_between": 0.2, "groups": {"by": "layer"}},
+            attributes=pd.DataFrame({"layer": ["a", "b"] * 10}, index=IDS),
+        ),
+        ValueError,
+        r"'correlation_between': 0\.2\. Allowed: 0 <= correlation_between <= correlation = 0\.1",
+    ),
 ]
 
 

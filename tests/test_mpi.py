@@ -66,6 +66,18 @@ def _datasets(path: Path, pop: str) -> dict[str, bytes]:
                 "silent_hz=2",
             ],
         ),
+        (
+            "correlated",
+            "exc_stim",
+            [
+                "--param",
+                "correlation=0.1",
+                "--param",
+                'groups={"by": "group_id"}',
+                "--param",
+                "correlation_between=0.02",
+            ],
+        ),
         ("mip", "exc_stim", ["--param", "p_copy=0.2", "--param", 'groups={"by":"pulse_group_id"}']),
         ("sip", "exc_stim", ["--param", "jitter_ms=1.5"]),
         ("cpp", "exc_stim", ["--param", "amplitude_distribution=[0.1,0.5,0.2,0.1,0.1]"]),

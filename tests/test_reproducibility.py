@@ -71,6 +71,19 @@ CASES = {
             "transforms": [{"jitter_ms": 2.0}, {"keep": 0.8}],
         },
     ),
+    "correlated_by_layer": (
+        "correlated",
+        {
+            "rate_hz": {"preset": "lognormal", "mean_hz": 8, "sd_hz": 4},
+            "correlation": 0.1,
+            "correlation_between": 0.03,
+            "groups": {"by": "layer"},
+        },
+    ),
+    "correlated_one_group": (
+        "correlated",
+        {"rate_hz": {"preset": "levy_exp"}, "correlation": 0.05},
+    ),
     "mip": ("mip", {"rate_hz": 12.0, "p_copy": 0.2}),
     "mip_by_layer": ("mip", {"rate_hz": 12.0, "p_copy": 0.05, "groups": {"by": "layer"}}),
     "sip_jitter": ("sip", {"rate_hz": 12.0, "coincidence_rate_hz": 3.0, "jitter_ms": 2.0}),

@@ -317,7 +317,7 @@ def solve_sigma(correlation: float, pair_mean, *, name: str = "correlation") -> 
     Returns
     -------
     float
-        ``sigma`` in [0, :data:`SIGMA_MAX`].
+        ``sigma`` in [0, :data:`~raster_maker.correlated.SIGMA_MAX`].
 
     Raises
     ------
@@ -375,7 +375,7 @@ class Correlated(RateModel):
     correlation : float
         Target mean pairwise spike-count correlation coefficient, in [0, 1) (within a
         group when ``groups`` is given). At most the value reached at ``sigma =``
-        :data:`SIGMA_MAX` (an error names it).
+        :data:`~raster_maker.correlated.SIGMA_MAX` (an error names it).
     window_ms : float
         Counting window (ms), a positive multiple of ``dt_ms``; the formulas hold for
         windows starting on a bin edge (``tstart_ms + k * dt_ms``).
@@ -389,6 +389,7 @@ class Correlated(RateModel):
     correlation_between : float
         Target mean coefficient of pairs in different groups, 0 <= it <= ``correlation``
         (default 0: independent groups); only with ``groups``.
+
     Raises
     ------
     ValueError

@@ -690,13 +690,13 @@ def _checked_provenance(path: str, population: str, rec: dict[str, Any]) -> dict
             "Generate the file again; a record written by raster_maker has the right types.",
         )
 
-    if "params" in rec:
+    for key in ("params", "derived"):
+        if key not in rec:
+            continue
         try:
-            rec["params"] = json.loads(rec["params"])
+            rec[key] = json.loads(rec[key])
         except (TypeError, ValueError):
-            raise fail(
-                f"'{_PREFIX}params' is {_short(rec['params'])}. Allowed: a JSON text."
-            ) from None
+            raise fail(f"'{_PREFIX}{key}' is {_short(rec[key])}. Allowed: a JSON text.") from None
     for key in ("seed", "n_nodes", "trial"):
         if key in rec:
             count = _as_count(rec[key])

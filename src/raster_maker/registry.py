@@ -112,7 +112,14 @@ def available_generators() -> list[str]:
     list of str
         The registered names, sorted.
     """
-    from . import layers, models, replay, stimulus, synchrony  # noqa: F401  (the built-ins)
+    from . import (  # noqa: F401  (the built-in generators)
+        correlated,
+        layers,
+        models,
+        replay,
+        stimulus,
+        synchrony,
+    )
 
     _load_entry_points()
     return sorted(_REGISTRY)
