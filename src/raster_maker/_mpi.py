@@ -209,8 +209,8 @@ def write_parallel(
         with h5py.File(tmp, "r+", driver="mpio", comm=comm) as h5:
             grp = h5["spikes"][population]
             datasets = (grp["node_ids"], grp["timestamps"])
-            dxpl = h5p.create(h5p.DATASET_XFER)
-            dxpl.set_dxpl_mpio(h5fd.MPIO_COLLECTIVE)
+            collective = h5p.create(h5p.DATASET_XFER)
+            collective.set_dxpl_mpio(h5fd.MPIO_COLLECTIVE)
             for group in rounds:
                 parts = [next(own) for _ in group]
                 ids = _concat([p[0] for p in parts], np.uint64)
@@ -221,14 +221,21 @@ def write_parallel(
                 counts = [info[0] for info in infos]
                 start = total + sum(counts[:rank])  # exclusive scan of the counts
                 total += sum(counts)
+                # collective when every rank has spikes this round; else the ranks that
+                # have some write independently (h5py skips an empty write, so an empty
+                # rank could not take part in a collective one)
+                dxpl = collective if min(counts) > 0 else None
                 for ds, data in zip(datasets, (ids, ts), strict=True):
                     ds.resize((total,))
-                    _write_slice(ds, start, data, dxpl, h5s)
+                    if data.size:
+                        _write_slice(ds, start, data, dxpl, h5s)
                 for info in infos:
                     if info[0]:
                         order.update_summary(*info[1:])
     except BaseException:
-        comm.Abort(1)  # a rank that fails mid-way would leave the others in a collective
+        # a rank that fails mid-way would leave the others waiting in a collective call
+        logger.exception("MPI rank %d failed writing '%s'; aborting every rank", rank, tmp)
+        comm.Abort(1)
         raise
 
     def commit() -> str:
@@ -254,14 +261,8 @@ def _ends(ids: np.ndarray, ts: np.ndarray) -> tuple[Any, Any, Any, Any]:
 
 
 def _write_slice(ds: Any, start: int, data: np.ndarray, dxpl: Any, h5s: Any) -> None:
-    """Collective write of ``data`` at ``start``; a rank with nothing still takes part."""
+    """Write ``data`` at ``start`` (collective or independent, as ``dxpl`` says)."""
     fspace = ds.id.get_space()
-    if data.size:
-        fspace.select_hyperslab((start,), (data.size,))
-        mspace = h5s.create_simple((data.size,))
-    else:
-        fspace.select_none()
-        mspace = h5s.create_simple((1,))
-        mspace.select_none()
-        data = np.zeros(1, dtype=data.dtype)
+    fspace.select_hyperslab((start,), (data.size,))
+    mspace = h5s.create_simple((data.size,))
     ds.id.write(mspace, fspace, data, dxpl=dxpl)

@@ -233,13 +233,21 @@ class _Population:
         self.buf_ids, self.buf_ts, self.n_buffered = [], [], 0
         return ids, ts
 
-    def _create(self, n: int, chunked: bool) -> None:
+    def _create(self, n: int, chunked: bool, early: bool = False) -> None:
+        """The two datasets: contiguous of size ``n``, or chunked and resizable. ``early``:
+        chunks are allocated when the datasets grow, not when written (parallel HDF5 needs
+        that for independent writes), and never filled."""
         kw: dict[str, Any] = {}
         if chunked or self.compression:  # filters need chunks
             chunk = self.chunk if chunked else max(1, min(self.chunk, n))
             kw = {"maxshape": (None,), "chunks": (chunk,)}
         if self.compression:
             kw["compression"] = self.compression
+        if early:
+            dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+            dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+            dcpl.set_fill_time(h5py.h5d.FILL_TIME_NEVER)
+            kw["dcpl"] = dcpl
         self.ts = self.grp.create_dataset("timestamps", shape=(n,), dtype=np.float64, **kw)
         self.ids = self.grp.create_dataset("node_ids", shape=(n,), dtype=np.uint64, **kw)
 
@@ -442,7 +450,7 @@ class SpikesWriter(AtomicWriterMixin):
         """
         pop = self._population(population)
         pop.chunk = int(chunk)
-        pop._create(0, chunked=True)
+        pop._create(0, chunked=True, early=True)
         self._h5.close()
         return self._tmp
 
