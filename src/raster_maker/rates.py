@@ -56,7 +56,26 @@ class RateDistribution:
         self.name = name or getattr(getattr(dist, "dist", None), "name", type(dist).__name__)
 
     def from_uniforms(self, u1: np.ndarray, u2: np.ndarray) -> np.ndarray:
-        """Rates (Hz) from two independent uniforms per unit in (0, 1]."""
+        """Rates (Hz) from two independent uniforms per unit in (0, 1].
+
+        Parameters
+        ----------
+        u1, u2 : ndarray of float
+            Two uniforms per unit in (0, 1], same shape. Inverse-transform sampling
+            (``dist.ppf(u1)``) uses ``u1`` only; samplers that need two (the levy
+            preset) use both.
+
+        Returns
+        -------
+        ndarray of float64
+            One rate (Hz) per unit, ``exp`` applied when ``transform='exp'``.
+
+        Raises
+        ------
+        ValueError
+            If a drawn rate is negative or not finite (the message names the
+            distribution).
+        """
         x = self.dist.ppf(np.minimum(u1, 1.0 - 2.0**-53))
         return self._finish(x)
 
@@ -138,7 +157,30 @@ class _Constant(RateDistribution):
 
 
 def constant(rate_hz: float) -> RateDistribution:
-    """Every unit gets ``rate_hz``."""
+    """Every unit gets ``rate_hz``.
+
+    Parameters
+    ----------
+    rate_hz : float
+        The rate (Hz), >= 0.
+
+    Returns
+    -------
+    RateDistribution
+        Its ``params()`` is ``{"name": "constant", "rate_hz": rate_hz}``.
+
+    Raises
+    ------
+    TypeError
+        If ``rate_hz`` is not a real number.
+    ValueError
+        If ``rate_hz`` is negative or not finite.
+
+    Examples
+    --------
+    >>> constant(5.0).draw(seed=1, population="exc", node_ids=np.arange(3))
+    array([5., 5., 5.])
+    """
     return _Constant(rate_hz)
 
 
@@ -206,6 +248,31 @@ def levy_exp(
     ``parameterization`` is scipy's: ``'S1'`` (scipy's default, what the original
     code got; mean rate near 11 Hz with the default parameters) or ``'S0'`` (mean near
     6 Hz). Sampled by Chambers-Mallows-Stuck from each unit's own stream.
+
+    Parameters
+    ----------
+    alpha : float
+        Stability index of ``X``, in [0.1, 2] and not 1.
+    beta : float
+        Skewness of ``X``, in [-1, 1].
+    loc : float
+        Location of ``X`` (of the log of the rate in Hz).
+    scale : float
+        Scale of ``X``, > 0.
+    parameterization : {'S1', 'S0'}
+        scipy's parameterisation of the levy-stable law.
+
+    Returns
+    -------
+    RateDistribution
+        Rates ``exp(X)`` in Hz; its ``params()`` records the five parameters.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is not a real number.
+    ValueError
+        If a parameter is out of range (``alpha`` = 1 included).
     """
     return _LevyExp(alpha, beta, loc, scale, parameterization)
 
@@ -217,6 +284,36 @@ def truncated_normal(
 
     ``mean_hz`` and ``sd_hz`` are those of the parent normal (before truncation), as in
     the original: 16.9 +/- 14.3 Hz perisomatic, 3.9 +/- 4.9 Hz dendritic.
+
+    Parameters
+    ----------
+    mean_hz : float
+        Mean of the parent normal (Hz).
+    sd_hz : float
+        Standard deviation of the parent normal (Hz), > 0.
+    low_hz : float, optional
+        Lower bound of the rates (Hz), >= 0; default 0.
+    high_hz : float, optional
+        Upper bound of the rates (Hz), > ``low_hz``; default 100.
+
+    Returns
+    -------
+    RateDistribution
+        Sampled by inverse transform of ``scipy.stats.truncnorm``; its ``params()``
+        records the four parameters.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is not a real number.
+    ValueError
+        If a parameter is out of range.
+
+    Examples
+    --------
+    >>> r = truncated_normal(16.9, 14.3).draw(seed=1, population="inh", node_ids=np.arange(100))
+    >>> bool(((r >= 0) & (r <= 100)).all())
+    True
     """
     mean = check_number("mean_hz", mean_hz, units="Hz")
     sd = check_number("sd_hz", sd_hz, min_value=0.0, strict_min=True, units="Hz")
@@ -383,6 +480,20 @@ class ByAttribute(RateDistribution):
         self.transform = None
 
     def from_uniforms(self, u1, u2):
+        """Not available: rates by attribute need the nodes' attributes.
+
+        Use :meth:`RateDistribution.draw` with ``attributes``.
+
+        Parameters
+        ----------
+        u1, u2 : ndarray of float
+            Ignored.
+
+        Raises
+        ------
+        TypeError
+            Always (the message says to call ``draw(..., attributes=...)``).
+        """
         raise TypeError(
             f"Rates by attribute '{self.by}' need the nodes' attributes: call "
             "draw(..., attributes=<DataFrame indexed by node id>)."
@@ -459,6 +570,32 @@ def as_rate_distribution(spec: Any) -> RateDistribution:
     distribution, a :class:`RateDistribution`, or rates by node attribute:
     ``{"by": "pop_name", "values": {"CP": <spec>, "FSI": 7.5}, "default": <spec>}``
     (a :class:`ByAttribute`; ``"default"`` optional, nested specs of any accepted kind).
+
+    Parameters
+    ----------
+    spec : float, dict, frozen scipy.stats distribution or RateDistribution
+        The rates, in any of the forms above (numbers in Hz). A preset dict holds
+        ``"preset"`` (one of ``levy_exp``, ``truncated_normal``, ``constant``,
+        ``lognormal``, ``normal``) and that function's keyword arguments.
+
+    Returns
+    -------
+    RateDistribution
+        ``spec`` itself if it is one, else the distribution it describes.
+
+    Raises
+    ------
+    TypeError
+        If ``spec`` is none of the accepted kinds, or a preset's arguments are wrong.
+    ValueError
+        If a preset name or value is invalid.
+
+    Examples
+    --------
+    >>> as_rate_distribution(10).params()
+    {'name': 'constant', 'rate_hz': 10.0}
+    >>> as_rate_distribution({"preset": "lognormal", "mean_hz": 2.0, "sd_hz": 1.0}).name
+    'lognormal'
     """
     if isinstance(spec, RateDistribution):
         return spec
