@@ -38,14 +38,45 @@ __all__ = [
 ]
 
 # The original raster_maker's 1/f filter (for 1 kHz sampling) and its 2000-sample warm-up.
+#: Numerator coefficients of the original raster_maker's 1/f IIR filter (1 kHz sampling),
+#: used by :class:`PinkNoise` with ``method='original'``.
 ORIGINAL_FILTER_B = (0.049922035, -0.095993537, 0.050612699, -0.004408786)
+#: Denominator coefficients of the same filter.
 ORIGINAL_FILTER_A = (1.0, -2.494956002, 2.017265875, -0.522189400)
 _WARMUP = 2000
 MAX_BINS = 200_000_000  # a profile grid larger than this (1.6 GB) is a mistake
 
 
 def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
-    """Bin edges (ms) of ``[tstart_ms, tstop_ms)`` in ``dt_ms`` steps; the last may be short."""
+    """Bin edges (ms) of ``[tstart_ms, tstop_ms)`` in ``dt_ms`` steps; the last may be short.
+
+    Parameters
+    ----------
+    tstart_ms, tstop_ms : float
+        The window (ms), ``tstop_ms > tstart_ms``.
+    dt_ms : float
+        Bin width (ms), > 0.
+
+    Returns
+    -------
+    ndarray of float64
+        ``tstart_ms + k * dt_ms`` for ``k = 0 .. n - 1``, then ``tstop_ms``: at least
+        two edges (a remainder under ``1e-9 * dt_ms``, a rounding error, joins the last
+        bin instead of making one).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number.
+    ValueError
+        If the window is empty or not finite, ``dt_ms`` <= 0, or the grid would have
+        more than 2e8 bins.
+
+    Examples
+    --------
+    >>> time_grid(0.0, 2.5, 1.0)
+    array([0. , 1. , 2. , 2.5])
+    """
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     dt = check_number("dt_ms", dt_ms, min_value=0.0, strict_min=True, units="ms")
     n = max(1, math.ceil((tstop - tstart) / dt - 1e-9))
@@ -91,7 +122,23 @@ def _check_edges(name: str, edges: Any, tstart_ms: float, tstop_ms: float) -> np
 
 
 def minmax_half(x: np.ndarray) -> np.ndarray:
-    """Min-max normalise to [0, 1] and add 0.5, as the original did (a flat trace gives 1)."""
+    """Min-max normalise to [0, 1] and add 0.5, as the original did (a flat trace gives 1).
+
+    Parameters
+    ----------
+    x : array_like of float
+        A trace (non-empty).
+
+    Returns
+    -------
+    ndarray of float64
+        ``(x - min) / (max - min) + 0.5``, in [0.5, 1.5]; all ones if ``x`` is flat.
+
+    Examples
+    --------
+    >>> minmax_half([2.0, 4.0, 3.0])
+    array([0.5, 1.5, 1. ])
+    """
     x = np.asarray(x, dtype=np.float64)
     lo, hi = x.min(), x.max()
     if hi == lo:
@@ -105,6 +152,27 @@ class ProfileGrid:
 
     Stores the cumulative integral ``cum`` (in s x value, so a unit with scale ``a`` Hz
     expects ``a * total`` spikes) and inverts it to place spikes (time rescaling).
+
+    Parameters
+    ----------
+    edges : ndarray of float64
+        Bin edges (ms), strictly increasing (e.g. from :func:`time_grid`).
+    values : array_like of float
+        One value per bin, finite and >= 0 (dimensionless, or Hz for a rate).
+
+    Raises
+    ------
+    ValueError
+        If a value is negative or not finite, or there is not one value per bin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> grid = ProfileGrid(np.array([0.0, 500.0, 1000.0]), np.array([1.0, 3.0]))
+    >>> grid.total, grid.mean, grid.peak
+    (2.0, 2.0, 3.0)
+    >>> grid.invert(np.array([0.25, 1.0]))
+    array([250.        , 666.66666667])
     """
 
     edges: np.ndarray
@@ -196,6 +264,17 @@ class ProfileGrid:
         The bin of each value is found through a lookup table on a uniform grid of
         the integral plus a short bisection (about twice as fast as a binary search
         over all bins), then the time is interpolated linearly inside the bin.
+
+        Parameters
+        ----------
+        v : ndarray of float
+            Values of the cumulative integral (s x value), in ``(0, total)``.
+
+        Returns
+        -------
+        ndarray of float64
+            The times (ms), shaped as ``v``, in ``[tstart, tstop]`` (all ``tstart`` for
+            a profile that is zero everywhere).
         """
         if self.total <= 0.0:  # a silent profile: no value can be asked of it but 0
             return np.full(np.shape(v), self.tstart)
@@ -282,7 +361,13 @@ class Profile:
         raise NotImplementedError
 
     def params(self) -> dict[str, Any]:
-        """JSON-able description (recorded as provenance)."""
+        """JSON-able description (recorded as provenance).
+
+        Returns
+        -------
+        dict
+            ``{"type": <class name>}`` here; subclasses add their parameters.
+        """
         return {"type": type(self).__name__}
 
     def __mul__(self, other: Profile | float) -> Profile:
@@ -313,7 +398,20 @@ class _Combined(Profile):
 
 
 class Constant(Profile):
-    """A constant profile (``value`` >= 0)."""
+    """A constant profile (``value`` >= 0).
+
+    Parameters
+    ----------
+    value : float, optional
+        The profile's value in every bin, >= 0; default 1.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number.
+    ValueError
+        If ``value`` is negative or not finite.
+    """
 
     def __init__(self, value: float = 1.0) -> None:
         self.value = check_number("value", value, min_value=0.0)
@@ -322,6 +420,13 @@ class Constant(Profile):
         return np.full(edges.size - 1, self.value)
 
     def params(self):
+        """JSON-able description (recorded as provenance).
+
+        Returns
+        -------
+        dict
+            ``{"type": "Constant", "value": value}``.
+        """
         return {"type": "Constant", "value": self.value}
 
 
@@ -345,6 +450,21 @@ class Sinusoid(Profile):
         Phase at ``t = 0`` ms (radians).
     mean : float
         Mean value (>= 0).
+    depth_definition : {'standard', 'original'}
+        How ``depth`` is read (see ``depth``).
+
+    Raises
+    ------
+    TypeError
+        If a number is not a real number.
+    ValueError
+        If ``frequency_hz`` or ``mean`` is negative, ``depth`` is out of its range or
+        ``depth_definition`` is unknown.
+
+    Notes
+    -----
+    Each bin of the grid takes the sinusoid's exact mean over the bin, so the grid's
+    integral (the expected spike count) is exact whatever ``dt_ms``.
     """
 
     def __init__(
@@ -382,6 +502,13 @@ class Sinusoid(Profile):
         return np.maximum(self.mean * (1.0 + m * avg), 0.0)
 
     def params(self):
+        """JSON-able description (recorded as provenance).
+
+        Returns
+        -------
+        dict
+            ``type`` (``"Sinusoid"``) and the five parameters.
+        """
         return {
             "type": "Sinusoid",
             "frequency_hz": self.frequency_hz,
@@ -439,6 +566,13 @@ class PinkNoise(Profile):
         return vals
 
     def params(self):
+        """JSON-able description (recorded as provenance).
+
+        Returns
+        -------
+        dict
+            ``type`` (``"PinkNoise"``), ``exponent``, ``method`` and ``normalize``.
+        """
         return {
             "type": "PinkNoise",
             "exponent": self.exponent,
@@ -472,6 +606,24 @@ class FromArray(Profile):
 
     Values must be finite and >= 0. The grid's bins take the average of the samples they
     cover; times outside the samples hold the nearest sample.
+
+    Parameters
+    ----------
+    values : array_like of float
+        The samples (1-D, non-empty, finite, >= 0): sample ``k`` holds on
+        ``[t0_ms + k * dt_ms, t0_ms + (k + 1) * dt_ms)``.
+    dt_ms : float, optional
+        Sample spacing (ms), > 0; default 1.
+    t0_ms : float, optional
+        Time of the first sample (ms); default 0.
+
+    Raises
+    ------
+    TypeError
+        If ``dt_ms`` or ``t0_ms`` is not a real number.
+    ValueError
+        If ``values`` is not a non-empty 1-D array of finite values >= 0, or
+        ``dt_ms`` <= 0.
     """
 
     def __init__(self, values: Any, dt_ms: float = 1.0, t0_ms: float = 0.0) -> None:
@@ -493,6 +645,14 @@ class FromArray(Profile):
         return np.maximum(np.diff(area) / np.diff(rel), 0.0)
 
     def params(self):
+        """JSON-able description (recorded as provenance).
+
+        Returns
+        -------
+        dict
+            ``type`` (``"FromArray"``), ``n`` (the number of samples; the samples
+            themselves are not recorded), ``dt_ms`` and ``t0_ms``.
+        """
         return {
             "type": "FromArray",
             "n": int(self.samples.size),
@@ -502,7 +662,19 @@ class FromArray(Profile):
 
 
 class FromCallable(Profile):
-    """A profile from a function of time, ``func(t_ms: ndarray) -> values``, at bin centres."""
+    """A profile from a function of time, ``func(t_ms: ndarray) -> values``, at bin centres.
+
+    Parameters
+    ----------
+    func : callable
+        Called once per evaluation with the bin centres (ms, ndarray of float64);
+        returns one finite value >= 0 per centre (or a scalar, broadcast).
+
+    Raises
+    ------
+    TypeError
+        If ``func`` is not callable.
+    """
 
     def __init__(self, func: Callable[[np.ndarray], np.ndarray]) -> None:
         if not callable(func):
@@ -515,6 +687,14 @@ class FromCallable(Profile):
         return check_rates("profile function values", vals, units="").copy()
 
     def params(self):
+        """JSON-able description (recorded as provenance).
+
+        Returns
+        -------
+        dict
+            ``type`` (``"FromCallable"``) and ``func``, the function's qualified name
+            (its ``repr`` if it has none); the function itself is not recorded.
+        """
         return {"type": "FromCallable", "func": getattr(self.func, "__qualname__", repr(self.func))}
 
 
@@ -565,6 +745,14 @@ class FollowSpikes(Profile):
         return rate_hz
 
     def params(self):
+        """JSON-able description (recorded as provenance).
+
+        Returns
+        -------
+        dict
+            ``type`` (``"FollowSpikes"``), ``n_spikes`` (the spike times themselves are
+            not recorded), ``n_units``, ``lag_ms`` and ``normalize``.
+        """
         return {
             "type": "FollowSpikes",
             "n_spikes": int(self.timestamps_ms.size),
