@@ -41,6 +41,7 @@ from ._check import check_int, check_number, check_option
 
 __all__ = ["METHODS", "Assemblies", "make_assemblies"]
 
+#: The ways :func:`make_assemblies` splits a node set (``spec["method"]``).
 METHODS = ("random", "by_attribute", "grid", "lists")
 
 # method -> (required keys, optional keys), besides "method"
@@ -75,6 +76,14 @@ class Assemblies:
         Assembly names, one per assembly, unique.
     parameters : dict, optional
         JSON-able record of how the assemblies were made (see :meth:`params`).
+
+    Raises
+    ------
+    TypeError
+        If ``node_ids`` is not a 1-D integer array.
+    ValueError
+        If a node id is negative or the ids are not sorted and unique, ``index`` is not
+        one integer per node in -1 .. len(names) - 1, or a name is repeated.
 
     Examples
     --------
@@ -136,15 +145,47 @@ class Assemblies:
         return a
 
     def members(self, assembly: int | str) -> np.ndarray:
-        """Node ids (sorted ``uint64``) of one assembly, given by index or by name."""
+        """Node ids (sorted ``uint64``) of one assembly, given by index or by name.
+
+        Parameters
+        ----------
+        assembly : int or str
+            Index into ``names`` (0 .. n - 1) or an assembly name.
+
+        Returns
+        -------
+        numpy.ndarray
+            The members' node ids, sorted ``uint64``.
+
+        Raises
+        ------
+        KeyError
+            If the name is not an assembly's (the message lists them).
+        TypeError
+            If the index is not an integer.
+        ValueError
+            If the index is out of range.
+        """
         return self.node_ids[self.index == self._position(assembly)]
 
     def sizes(self) -> np.ndarray:
-        """Number of members of each assembly (``int64``, in the order of ``names``)."""
+        """Number of members of each assembly (``int64``, in the order of ``names``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``int64``, one count per assembly.
+        """
         return np.bincount(self.index[self.index >= 0], minlength=self.n).astype(np.int64)
 
     def table(self) -> pd.DataFrame:
-        """One row per member: columns ``node_id`` (``uint64``) and ``assembly`` (name)."""
+        """One row per member: columns ``node_id`` (``uint64``) and ``assembly`` (name).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The nodes in an assembly, in node order (nodes in none are left out).
+        """
         inside = self.index >= 0
         names = np.asarray(self.names, dtype=object)
         return pd.DataFrame(
@@ -152,7 +193,14 @@ class Assemblies:
         )
 
     def params(self) -> dict:
-        """JSON-able record: the normalised spec, ``seed``, ``population`` and ``purpose``."""
+        """JSON-able record: the normalised spec, ``seed``, ``population`` and ``purpose``.
+
+        Returns
+        -------
+        dict
+            A deep copy (through JSON) of ``parameters``; what it holds is whatever the
+            assemblies were built with (:func:`make_assemblies` records the keys above).
+        """
         return json.loads(json.dumps(self.parameters))
 
     def to_metadata(self) -> dict[str, np.ndarray]:
@@ -176,10 +224,23 @@ class Assemblies:
     def from_metadata(cls, data: Mapping[str, Any]) -> Assemblies:
         """Rebuild assemblies from :meth:`to_metadata` arrays (e.g. read back from a file).
 
+        Parameters
+        ----------
+        data : mapping of str to array
+            Holds ``assembly_node_ids``, ``assembly_index`` and ``assembly_names`` (bytes
+            or str), and optionally ``assembly_params`` (json); other keys are ignored.
+
+        Returns
+        -------
+        Assemblies
+            The assemblies the arrays describe.
+
         Raises
         ------
         KeyError
             If one of the arrays is missing (the message lists the keys present).
+        ValueError
+            If the arrays are inconsistent (see the class).
         """
         missing = [key for key in _META_KEYS[:3] if key not in data]
         if missing:
