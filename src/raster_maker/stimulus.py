@@ -96,7 +96,9 @@ __all__ = [
     "assembly_table",
 ]
 
+#: The stimulus protocols (:class:`Stimulus` ``pattern``).
 PATTERNS = ("short", "long", "ramp", "join", "quit", "fade", "loop", "schedule")
+#: The labels of schedule rows (``epoch``; see the module docstring).
 EPOCHS = ("silent", "off", "burst", "ramp")
 _ROW_KEYS = ("assembly", "start_ms", "stop_ms", "rate_hz", "from_hz", "to_hz", "step", "epoch")
 _MAX_CYCLES = 100_000  # cycles overlapping the window; more is a tiny on_ms + off_ms by mistake
@@ -268,7 +270,13 @@ class StimulusSchedule:
         )
 
     def grids(self) -> list[ScheduleGrid]:
-        """The exact rate of each group (one :class:`ScheduleGrid` per group)."""
+        """The exact rate of each group (one :class:`ScheduleGrid` per group).
+
+        Returns
+        -------
+        list of ScheduleGrid
+            In group order: each group's rows as a piecewise-linear rate (Hz).
+        """
         bounds = np.searchsorted(self.rows["group"], np.arange(self.n_groups + 1))
         r = self.rows
         return [
@@ -282,8 +290,9 @@ class StimulusSchedule:
         Returns
         -------
         dict of str to numpy.ndarray
-            :meth:`~raster_maker.assemblies.Assemblies.to_metadata` (``assembly_node_ids``, ``assembly_index``,
-            ``assembly_names``, ``assembly_params``), ``assembly_step`` (per node, -1 for
+            :meth:`~raster_maker.assemblies.Assemblies.to_metadata`
+            (``assembly_node_ids``, ``assembly_index``, ``assembly_names``,
+            ``assembly_params``), ``assembly_step`` (per node, -1 for
             none) and the schedule rows ``schedule_group`` (the block index, as
             ``group_index``), ``schedule_start_ms``, ``schedule_stop_ms``,
             ``schedule_from_hz``, ``schedule_to_hz``, ``schedule_epoch``.
@@ -361,6 +370,19 @@ class Stimulus(RateModel):
         ``from_hz != to_hz``). Rows of one assembly (and step) must not overlap; rows may
         leave the window (they are clipped). A :meth:`StimulusSchedule.table` of the
         assemblies' rows (a DataFrame) is accepted too.
+    process : {'poisson', 'binned', 'gamma'}
+        Spike process (see :class:`~raster_maker.processes.SpikeProcess`).
+    refractory_ms : float
+        Absolute refractory period (ms), 0 for none.
+    order : int
+        Gamma order (``process='gamma'``).
+    dt_ms : float
+        Bin width of the ``'binned'`` process (ms); the scheduled rates themselves are
+        exact (piecewise linear), not put on a grid.
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`).
 
     Raises
     ------
@@ -529,8 +551,14 @@ class Stimulus(RateModel):
 
     # -- the protocol ----------------------------------------------------------------
     def uses_steps(self) -> bool:
-        """True when each assembly is split into ``n_steps`` sub-groups (join, quit, or a
-        schedule with ``step`` rows)."""
+        """Whether each assembly is split into ``n_steps`` sub-groups.
+
+        Returns
+        -------
+        bool
+            True for the patterns ``'join'`` and ``'quit'`` and for a schedule with
+            ``step`` rows.
+        """
         return self.pattern in ("join", "quit") or any(r.step is not None for r in self._rows)
 
     def cycles(self, tstart_ms: float, tstop_ms: float) -> tuple[list[tuple[int, float]], int]:
@@ -649,6 +677,25 @@ class Stimulus(RateModel):
         return order
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
+        """One block per group of the schedule, at the group's exact scheduled rate.
+
+        Parameters
+        ----------
+        units : Units
+            The node set (with attributes for assemblies by attribute or grid).
+        tstart_ms, tstop_ms : float
+            The window (ms).
+        seed : int
+            Root seed.
+        ctx : Context, optional
+            The generation's streams (default: the plain streams of ``seed``).
+
+        Yields
+        ------
+        Block
+            The units of one group (rate scale 1, so the grid's rates are in Hz), keyed
+            by the group key, in group order (see :class:`StimulusSchedule`).
+        """
         sched = self.schedule_for(units, tstart_ms, tstop_ms, seed, ctx)
         members = np.argsort(sched.group, kind="stable")
         bounds = np.cumsum(np.bincount(sched.group, minlength=sched.n_groups))[:-1]
@@ -656,9 +703,40 @@ class Stimulus(RateModel):
             yield Block(units.node_ids[sel], np.ones(sel.size), grid, key=sched.group_keys[g])
 
     def extra_metadata(self, units: Units, ctx: Context) -> dict[str, Any]:
+        """The assemblies, join steps and schedule rows, for the output file.
+
+        Parameters
+        ----------
+        units : Units
+            The node set.
+        ctx : Context
+            The generation.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            :meth:`StimulusSchedule.metadata` of the generation's schedule.
+        """
         return self.schedule_for(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed, ctx).metadata()
 
     def derived(self, units: Units, ctx: Context) -> dict[str, Any]:
+        """What the protocol resolved to, recorded with the provenance.
+
+        Parameters
+        ----------
+        units : Units
+            The node set.
+        ctx : Context
+            The generation.
+
+        Returns
+        -------
+        dict
+            ``n_assemblies``, ``assembly_sizes`` (name -> number of units),
+            ``n_unassigned`` (units in no assembly), ``n_cycles`` (0 for an explicit
+            schedule) and ``start_ms`` (start of the first on-period, None for an
+            explicit schedule).
+        """
         sched = self.schedule_for(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed, ctx)
         asm = sched.assemblies
         return {
@@ -676,8 +754,14 @@ class Stimulus(RateModel):
 
         Parameters
         ----------
-        units, tstart_ms, tstop_ms, seed, ctx
-            As :meth:`schedule_for`.
+        units : Units
+            The node set.
+        tstart_ms, tstop_ms : float
+            The window (ms).
+        seed : int
+            Root seed.
+        ctx : Context, optional
+            The generation's streams (default: the plain streams of ``seed``).
 
         Returns
         -------
