@@ -72,6 +72,7 @@ __all__ = [
     "random_subsets",
 ]
 
+#: How :class:`SingleInteraction` draws its coincidence times (``coincidences``).
 COINCIDENCE_KINDS = ("stochastic", "deterministic", "regular")
 _SUM_TOLERANCE = 1e-9  # how far from 1 an amplitude distribution may sum (rounding of inputs)
 _POISSON = SpikeProcess("poisson")
@@ -416,6 +417,20 @@ class MIPPlan(_EventPlan):
         return self._mother_times(self.mother_rate_hz)
 
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of nodes ``node_ids[sl]``: each node's copies of its group's mother spikes.
+
+        Parameters
+        ----------
+        sl : slice
+            Consecutive positions into ``node_ids`` (step 1).
+
+        Returns
+        -------
+        positions : ndarray of int64
+            Index into ``node_ids`` (the whole set) of each spike, non-decreasing.
+        times_ms : ndarray of float64
+            Spike times (ms), sorted within each node: mother spike times, exactly.
+        """
         ev = self.events()
         ids, g = self.node_ids[sl], self.group_index[sl]
         keys = self.ctx.node_keys(f"{self.name}:copy", ids)
@@ -424,6 +439,15 @@ class MIPPlan(_EventPlan):
         return rows + (sl.start or 0), times
 
     def derived(self) -> dict[str, Any]:
+        """The mother process, recorded with the provenance.
+
+        Returns
+        -------
+        dict
+            ``mother_rate_hz`` (``rate_hz / p_copy``), ``n_mother_events`` (over all
+            groups) and, for 2 to 100 groups, ``n_mother_events_by_group`` (group key ->
+            count).
+        """
         ev = self.events()
         return {
             "mother_rate_hz": self.mother_rate_hz,
@@ -498,6 +522,20 @@ class SIPPlan(_EventPlan):
         return _Events(np.concatenate(trains), offsets)
 
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of nodes ``node_ids[sl]``: own background plus the group's coincidences.
+
+        Parameters
+        ----------
+        sl : slice
+            Consecutive positions into ``node_ids`` (step 1).
+
+        Returns
+        -------
+        positions : ndarray of int64
+            Index into ``node_ids`` (the whole set) of each spike, non-decreasing.
+        times_ms : ndarray of float64
+            Spike times (ms), sorted within each node.
+        """
         ev = self.events()
         ids, g = self.node_ids[sl], self.group_index[sl]
         keys = self.ctx.node_keys(f"{self.name}:spikes", ids)
@@ -517,6 +555,15 @@ class SIPPlan(_EventPlan):
         return rows[order] + (sl.start or 0), times[order]
 
     def derived(self) -> dict[str, Any]:
+        """The background rate and coincidence counts, recorded with the provenance.
+
+        Returns
+        -------
+        dict
+            ``background_rate_hz`` (``rate_hz - coincidence_rate_hz``),
+            ``n_coincidences`` (over all groups) and, for 2 to 100 groups,
+            ``n_coincidences_by_group`` (group key -> count).
+        """
         ev = self.events()
         return {
             "background_rate_hz": self.background_hz,
@@ -600,6 +647,20 @@ class CPPPlan(_EventPlan):
         )
 
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of nodes ``node_ids[sl]``: their rows of the table, each train shifted.
+
+        Parameters
+        ----------
+        sl : slice
+            Consecutive positions into ``node_ids`` (step 1).
+
+        Returns
+        -------
+        positions : ndarray of int64
+            Index into ``node_ids`` (the whole set) of each spike, non-decreasing.
+        times_ms : ndarray of float64
+            Spike times (ms), sorted within each node (a shift moves a whole train).
+        """
         table = self.events().table
         assert table is not None
         pos, spikes = table
@@ -615,6 +676,14 @@ class CPPPlan(_EventPlan):
         return pos, times
 
     def expected_counts(self) -> np.ndarray:
+        """Expected spike count of each node, less what the shift moves out of the window.
+
+        Returns
+        -------
+        ndarray of float
+            ``rate_hz * (T - E[min(|d|, T)])`` for every node, with ``T`` the window (s)
+            and ``d`` uniform in ``[-shift_ms, shift_ms]`` (s).
+        """
         span_s = self.duration_s
         s = self.shift_ms / 1000.0
         # mean time a uniformly shifted stationary train loses out of the window: E min(|d|, T)
@@ -622,11 +691,36 @@ class CPPPlan(_EventPlan):
         return np.full(self.node_ids.size, self.rate_hz * (span_s - lost))
 
     def metadata(self, duration_s: float) -> dict[str, Any]:
+        """Per-node arrays, the groups and their events, stored in the file.
+
+        Parameters
+        ----------
+        duration_s : float
+            Length of the window (s).
+
+        Returns
+        -------
+        dict
+            ``node_ids``, ``target_rate_hz`` (expected count / ``duration_s``, Hz),
+            ``group_index`` (int32 per node), ``group_keys``, ``event_times_ms`` and
+            ``event_group_index`` (every carrier event and its group), ``event_sizes``
+            (int32 amplitude of each event) and ``group_sizes`` (int64 units per group).
+        """
         data = super().metadata(duration_s)
         data["group_sizes"] = self.group_sizes.astype(np.int64)
         return data
 
     def derived(self) -> dict[str, Any]:
+        """The carrier process, recorded with the provenance.
+
+        Returns
+        -------
+        dict
+            ``mean_amplitude`` (``E[A]``), ``carrier_rate_hz`` for one group or
+            ``carrier_rate_hz_by_group`` for 2 to 100 groups (``N * rate_hz / E[A]``),
+            ``n_events`` (over all groups) and, for 2 to 100 groups,
+            ``n_events_by_group``.
+        """
         ev = self.events()
         out: dict[str, Any] = {"mean_amplitude": self.mean_amplitude}
         if len(self.group_keys) == 1:
@@ -707,6 +801,28 @@ class MultipleInteraction(_SharedEventsModel):
         )
 
     def plan(self, units: Units, ctx: Context) -> Plan:
+        """The MIP plan of ``units``: their groups and the mother rate.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes (with the ``groups`` attribute if grouped).
+        ctx : Context
+            The generation: seed, population, window, trial and stream namespace.
+
+        Returns
+        -------
+        MIPPlan
+            The plan; the mother spikes are drawn on first use (or in ``prepare``).
+
+        Raises
+        ------
+        ValueError
+            If a unit or a mother process would expect more than 1e8 spikes in the
+            window.
+        KeyError
+            If the ``groups`` attribute is not a node attribute.
+        """
         keys, index = self._groups_of(units, ctx, self.rate_hz)
         mother = self.rate_hz / self.p_copy
         _check_expected("a mother process", mother * ctx.duration_s, f"{mother:.6g} Hz")
@@ -779,6 +895,28 @@ class SingleInteraction(_SharedEventsModel):
         self.jitter_ms = check_number("jitter_ms", self.jitter_ms, min_value=0.0, units="ms")
 
     def plan(self, units: Units, ctx: Context) -> Plan:
+        """The SIP plan of ``units``: their groups, background and coincidence rates.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes (with the ``groups`` attribute if grouped).
+        ctx : Context
+            The generation: seed, population, window, trial and stream namespace.
+
+        Returns
+        -------
+        SIPPlan
+            The plan; the coincidences are drawn on first use (or in ``prepare``).
+
+        Raises
+        ------
+        ValueError
+            If ``jitter_ms`` is not shorter than the window, or a unit or the
+            coincidences would expect more than 1e8 events in it.
+        KeyError
+            If the ``groups`` attribute is not a node attribute.
+        """
         keys, index = self._groups_of(units, ctx, self.rate_hz)
         span = ctx.tstop_ms - ctx.tstart_ms
         if self.jitter_ms >= span:
@@ -867,6 +1005,29 @@ class CompoundPoisson(_SharedEventsModel):
         self._amplitudes = _amplitudes(self.amplitude_distribution)
 
     def plan(self, units: Units, ctx: Context) -> Plan:
+        """The CPP plan of ``units``: their groups, amplitudes and carrier rates.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes (with the ``groups`` attribute if grouped).
+        ctx : Context
+            The generation: seed, population, window, trial and stream namespace.
+
+        Returns
+        -------
+        CPPPlan
+            The plan; its (node, time) table is built on first use (or in ``prepare``).
+
+        Raises
+        ------
+        ValueError
+            If the amplitude distribution puts probability on events larger than the
+            smallest group, or a unit or a carrier process would expect more than 1e8
+            events in the window.
+        KeyError
+            If the ``groups`` attribute is not a node attribute.
+        """
         keys, index = self._groups_of(units, ctx, self.rate_hz)
         sizes = np.bincount(index, minlength=len(keys))
         a = self._amplitudes
