@@ -14,6 +14,7 @@ executed from ``examples/gallery``).
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -82,7 +83,6 @@ nitpick_ignore_regex = [
 # Unresolved references in docstrings of files the docs do not own yet (fix the
 # docstring, then delete the line): (role, target).
 nitpick_ignore = [
-    ("py:data", "SIGMA_MAX"),  # correlated.py: write :data:`~raster_maker.correlated.SIGMA_MAX`
     ("py:attr", "raster_maker.validation.Problem.code"),  # reading.py: Problem has no 'code' doc
     ("py:func", "raster_maker.sonata.read_provenance"),  # report.py: now in raster_maker.reading
     ("py:func", "raster_maker.sonata.read_metadata"),  # report.py: now in raster_maker.reading
@@ -225,8 +225,48 @@ def _public_names(modname: str) -> tuple[list[str], list[str], list[str]]:
     return classes, exceptions, functions
 
 
+def _public_data(modname: str) -> list[tuple[str, bool]]:
+    """Constants a module assigns at its top level and lists in ``__all__``.
+
+    Each as ``(name, documented)``: documented when the source gives it a doc comment
+    (``#: ...`` above it, or a string below it), which autodoc shows.
+    """
+    import ast
+    import importlib
+
+    from sphinx.pycode import ModuleAnalyzer
+
+    mod = importlib.import_module(modname)
+    tree = ast.parse(Path(mod.__file__).read_text())
+    assigned = set()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        assigned.update(t.id for t in targets if isinstance(t, ast.Name))
+    docs = ModuleAnalyzer.for_module(modname).find_attr_docs()
+    return [(n, ("", n) in docs) for n in getattr(mod, "__all__", ()) if n in assigned]
+
+
+def _data_entry(modname: str, name: str, documented: bool) -> list[str]:
+    """An entry for one constant (so ``:data:`` references to it resolve).
+
+    autodoc would describe a constant without a doc comment by its type's docstring
+    (``tuple``, ``dict``), so such a constant gets its value only.
+    """
+    if documented:
+        return [f".. autodata:: {name}", ""]
+    import importlib
+
+    value = " ".join(repr(getattr(importlib.import_module(modname), name)).split())
+    if len(value) > 200:
+        value = value[:197] + "..."
+    return [f".. py:data:: {name}", f"   :value: {value}", ""]
+
+
 def _module_page(modname: str) -> str:
     classes, exceptions, functions = _public_names(modname)
+    data = _public_data(modname)
     title = modname
     lines = [title, "=" * len(title), "", f".. automodule:: {modname}", "   :no-members:", ""]
     if classes or exceptions or functions:
@@ -237,6 +277,10 @@ def _module_page(modname: str) -> str:
         lines += [f".. autoclass:: {name}", "   :members:", "   :show-inheritance:", ""]
     for name in functions:
         lines += [f".. autofunction:: {name}", ""]
+    if data:
+        lines += [f".. currentmodule:: {modname}", ""]
+    for name, documented in data:
+        lines += _data_entry(modname, name, documented)
     return "\n".join(lines)
 
 
@@ -282,6 +326,13 @@ def write_optional_pages() -> None:
 
 
 write_api_pages()  # before the sources are read
+# numpydoc would check a constant against its value's type docstring (tuple, dict): the
+# constants' doc comments are not numpydoc docstrings, so they are not validated
+numpydoc_validation_exclude |= {
+    "^" + re.escape(f"{mod}.{name}") + "$"
+    for mod in public_modules()
+    for name, _ in _public_data(mod)
+}
 write_optional_pages()
 write_generator_pages()
 

@@ -58,6 +58,8 @@ __all__ = [
 logger = logging.getLogger("raster_maker")
 
 MODULE_NAME = "raster_maker"
+#: Keys of a BMTK input entry that are not generator parameters (BMTK's own keys and
+#: raster_maker's options); every other key of the entry is passed to the generator.
 RESERVED_KEYS = frozenset(
     {
         "input_type",

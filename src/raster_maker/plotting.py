@@ -396,6 +396,7 @@ def plot_inputs(
 
 
 # -- correlations ----------------------------------------------------------------------
+#: Generators whose files get the correlation panels by default (:func:`wants_correlations`).
 CORRELATED_GENERATORS = ("correlated", "mip", "sip", "cpp")
 
 

@@ -25,6 +25,7 @@ from .streams import uniform, words
 
 __all__ = ["SpikeProcess", "poisson_counts", "draw_spikes", "PROCESS_KINDS"]
 
+#: The spike processes (:class:`SpikeProcess` ``kind``, a rate model's ``process``).
 PROCESS_KINDS = ("poisson", "binned", "gamma")
 MAX_SPIKES_PER_UNIT = 1e8  # more is a unit or rate mistake, and would not fit in memory
 _QUANT = 2.0**32  # exponential gaps are summed as integers in units of 2**-32

@@ -27,6 +27,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
 ]
 
+#: The entry-point group in which third-party packages declare generators.
 ENTRY_POINT_GROUP = "raster_maker.generators"
 logger = logging.getLogger("raster_maker")
 

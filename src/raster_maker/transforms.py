@@ -180,6 +180,7 @@ class Shift(Transform):
         return {"shift_ms": self.shift_ms}
 
 
+#: The key of each transform in a ``transforms`` list -> its class.
 TRANSFORM_KINDS = {"jitter_ms": Jitter, "keep": Thin, "shift_ms": Shift}
 
 

@@ -57,6 +57,7 @@ from .sonata import MAGIC, SORTINGS
 
 __all__ = ["Problem", "validate_file", "format_problems", "SEVERITIES"]
 
+#: The severities of a :class:`Problem`, most severe first.
 SEVERITIES = ("error", "warning")
 
 

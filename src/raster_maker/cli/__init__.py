@@ -18,6 +18,7 @@ from ..reading import SpikesFileError
 
 __all__ = ["main", "build_parser", "SUBCOMMANDS"]
 
+#: The subcommands of ``raster-maker``.
 SUBCOMMANDS = ("generate", "inspect", "validate", "stats", "plot")
 
 
