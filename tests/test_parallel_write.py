@@ -129,7 +129,8 @@ res = generate(gen, "p", np.arange(n), 0.0, 2000.0, params=params, seed=11, outp
                batch_spikes=20_000, sorting=os.environ.get("SORTING", "by_id"))
 rank = 0 if comm is None else comm.Get_rank()
 mode = "serial" if comm is None else write_mode(comm, os.environ.get("SORTING", "by_id"), 1e9)
-print(json.dumps({"rank": rank, "n": res.n_spikes, "path": res.path, "mode": mode}))
+with open(f"{out}.rank{rank}.json", "w") as fh:  # one file per rank: stdout interleaves
+    json.dump({"rank": rank, "n": res.n_spikes, "path": res.path, "mode": mode}, fh)
 """
 
 
@@ -141,15 +142,10 @@ def _run(tmp_path: Path, out: Path, ranks: int, n: int, gen: str, mode: str, **e
     cmd = [sys.executable, str(script), str(out), str(n), gen]
     if ranks > 1:
         cmd = [MPIEXEC, "-n", str(ranks), *cmd]
-    proc = subprocess.run(
-        cmd,
-        check=True,
-        timeout=300,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "RASTER_MAKER_MPI_WRITE": mode, **env},
+    subprocess.run(
+        cmd, check=True, timeout=300, env={**os.environ, "RASTER_MAKER_MPI_WRITE": mode, **env}
     )
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return [json.loads(Path(f"{out}.rank{r}.json").read_text()) for r in range(ranks)]
 
 
 def _contents(path: Path) -> dict:
