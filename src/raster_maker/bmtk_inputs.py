@@ -86,7 +86,42 @@ RESERVED_KEYS = frozenset(
 
 @dataclass
 class InputRequest:
-    """One raster_maker input of a config, resolved against the network."""
+    """One raster_maker input of a config, resolved against the network.
+
+    Made by :func:`input_request`; the fields are also its attributes.
+
+    Parameters
+    ----------
+    name : str
+        The entry's name under the config's ``inputs``.
+    generator : str
+        The registered generator name.
+    params : dict
+        The generator's parameters (the entry's non-reserved keys over its ``params``).
+    population : str
+        The population of the node set.
+    node_ids : numpy.ndarray
+        The node set's node ids, sorted.
+    attributes : pandas.DataFrame or None
+        The nodes' attributes, indexed by node id.
+    tstart_ms, tstop_ms : float
+        The generation window (ms): the entry's ``tstart``/``tstop``, else the config's
+        ``run`` block (``tstart`` default 0).
+    seed : int or None
+        The entry's ``seed`` (None: a new seed per session, recorded in the file).
+    input_file : pathlib.Path or None
+        The entry's ``input_file`` (None for the spikes-function route).
+    overwrite : bool, optional
+        Whether a file raster_maker did not write may be overwritten.
+    entry : dict, optional
+        The entry as given.
+    trial : int, optional
+        The trial the simulation reads (default 0).
+    trials : int or None, optional
+        Number of trials to make, one file each (None: only ``trial``).
+    redraw_rates : bool, optional
+        Draw per-unit rates and assemblies per trial too (default: trials share them).
+    """
 
     name: str
     generator: str
@@ -105,20 +140,61 @@ class InputRequest:
     redraw_rates: bool = False
 
     def model(self):
+        """The generator with the entry's parameters.
+
+        Returns
+        -------
+        InputModel
+            ``make_model(generator, params)``.
+        """
         return make_model(self.generator, self.params)
 
     def trial_indices(self) -> list[int]:
-        """The trials this entry makes: all of ``trials``, or just ``trial``."""
+        """The trials this entry makes: all of ``trials``, or just ``trial``.
+
+        Returns
+        -------
+        list of int
+            ``0 .. trials - 1``, or ``[trial]`` without ``trials``.
+        """
         return list(range(self.trials)) if self.trials else [self.trial]
 
     def file_for(self, trial: int) -> Path | None:
-        """The file of one trial (the entry's ``input_file`` itself without ``trials``)."""
+        """The file of one trial (the entry's ``input_file`` itself without ``trials``).
+
+        Parameters
+        ----------
+        trial : int
+            The trial.
+
+        Returns
+        -------
+        pathlib.Path or None
+            With ``trials``, :func:`~raster_maker.generate.trial_path` of ``input_file``
+            (``{trial}`` in the name replaced, else ``_trial<k>`` before the suffix);
+            else ``input_file`` (None without one).
+        """
         if self.input_file is None or not self.trials:
             return self.input_file
         return trial_path(self.input_file, trial)
 
     def expected_provenance(self, seed: int, trial: int | None = None) -> dict[str, Any]:
-        """What a file made for this request records (normalised through JSON)."""
+        """What a file made for this request records (normalised through JSON).
+
+        Parameters
+        ----------
+        seed : int
+            The seed the file was (or would be) made with.
+        trial : int, optional
+            The trial (default: the entry's ``trial``).
+
+        Returns
+        -------
+        dict
+            The provenance attributes without their ``raster_maker_`` prefix (generator,
+            params, seed as an int, window, number and digest of the node ids, version,
+            trial from 1 on), as read back from a file.
+        """
         model = self.model()
         units = Units(self.population, self.node_ids, self.attributes)
         trial = self.trial if trial is None else trial
@@ -146,12 +222,37 @@ def input_request(
     ``make_followed=False`` resolves a ``follow`` of another input to that input's file
     without making it (for dry runs).
 
+    Parameters
+    ----------
+    config : dict
+        The loaded simulation config (as :func:`~raster_maker.nodesets.load_sim_config`
+        returns it).
+    name : str
+        The entry's name under ``inputs``.
+    entry : dict
+        The entry.
+    need_file : bool, optional
+        Require ``input_file`` (the file route; default True). False for the
+        spikes-function route.
+    make_followed : bool, optional
+        Make the file of an input that this one follows (``"follow": {"input":
+        OTHER}``) if needed (default True).
+
+    Returns
+    -------
+    InputRequest
+        The entry resolved: generator, parameters, node set, window, seed, file, trials.
+
     Raises
     ------
     ValueError
-        If a required field is missing or the node set is empty / spans populations.
+        If a required field is missing, the node set is empty / spans populations, the
+        entry's ``population`` is not the node set's, there is no ``tstop``, ``trial``
+        or ``trials`` is invalid, or ``process='binned'`` starts at ``tstart`` <= 0 for
+        NEST.
     KeyError
-        Unknown node set or generator (the message lists what exists).
+        Unknown node set, or a followed input that is not in the config (the message
+        lists what exists).
     """
     from .nodesets import resolve_node_set
 
@@ -288,9 +389,37 @@ def ensure_input_file(
 ) -> Path:
     """Make the file of one ``raster_maker`` input, or reuse a matching one.
 
-    Returns the path. Under MPI (mpi4py, more than one rank) rank 0 does the work and
-    the other ranks wait for its answer. ``request``: the entry already resolved by
-    :func:`input_request` (saves reading the network again).
+    A file is reused when its recorded provenance matches the entry's; a file that
+    raster_maker made with other parameters is regenerated. With ``trials``, every
+    trial's file is made. Under MPI (mpi4py, more than one rank) rank 0 does the work
+    and the other ranks wait for its answer (an error on rank 0 is raised on every rank).
+
+    Parameters
+    ----------
+    config : dict
+        The loaded simulation config.
+    name : str
+        The entry's name under ``inputs``.
+    entry : dict
+        The entry.
+    force : bool, optional
+        Regenerate even a matching file, and overwrite any file (default False).
+    request : InputRequest, optional
+        The entry already resolved by :func:`input_request` (saves reading the network
+        again).
+
+    Returns
+    -------
+    pathlib.Path
+        The file of the entry's ``trial``.
+
+    Raises
+    ------
+    FileExistsError
+        If a file at the path was not written by raster_maker and neither ``force`` nor
+        the entry's ``overwrite`` allows overwriting it.
+    ValueError, KeyError
+        If the entry is invalid (see :func:`input_request`) or generation fails.
     """
     comm = world()
     if comm is None or _ROOT_WORK.active:  # no MPI, or already inside rank 0's own work
@@ -371,7 +500,19 @@ def _read_provenance_or_empty(path: Path, population: str) -> dict:
 
 
 def raster_maker_inputs(config: dict) -> dict[str, dict]:
-    """The ``inputs`` entries of a config handled by raster_maker (file route)."""
+    """The ``inputs`` entries of a config handled by raster_maker (file route).
+
+    Parameters
+    ----------
+    config : dict
+        The loaded simulation config.
+
+    Returns
+    -------
+    dict of str to dict
+        Name -> entry, for the entries with ``"module": "raster_maker"`` that are not
+        disabled (``"enabled": false``), in config order.
+    """
     return {
         name: entry
         for name, entry in config.get("inputs", {}).items()
@@ -454,6 +595,25 @@ def spikes_for_node(node, sim=None) -> np.ndarray:
     The node's input entry is the config's ``"module": "function"`` entry with
     ``"spikes_function": "raster_maker"`` whose node set holds the node's population. The
     whole node set is generated once (same spikes as the file route) and cached.
+
+    Parameters
+    ----------
+    node : object
+        BMTK's virtual node (``population_name`` and ``node_id`` are read).
+    sim : object, optional
+        The simulation BMTK passes; not used (the config is found on the call stack).
+
+    Returns
+    -------
+    numpy.ndarray
+        The node's spike times (ms, float64, sorted); empty for a node without spikes.
+
+    Raises
+    ------
+    RuntimeError
+        If no simulation config is on the call stack.
+    KeyError
+        If no ``raster_maker`` spikes-function input covers the node's population.
     """
     config = _config_from_stack()
     if config is None:
@@ -517,7 +677,10 @@ _registered = False
 def register_with_bmtk() -> bool:
     """Register the SimInput module and the spikes function with BMTK (idempotent).
 
-    Returns False (and does nothing) when BMTK is not importable.
+    Returns
+    -------
+    bool
+        True once registered; False (and nothing done) when BMTK is not importable.
     """
     global _registered
     if _registered:
