@@ -75,7 +75,51 @@ __all__ = [
 
 @dataclass
 class InputFigureData:
-    """The numbers of the inputs figure (see the module docstring for the panels)."""
+    """The numbers of the inputs figure (see the module docstring for the panels).
+
+    Made by :func:`input_figure_data`; the fields are also its attributes.
+
+    Parameters
+    ----------
+    population : str
+        The population.
+    group : str
+        The functional group's key.
+    trace_source : {'profile', 'population rate'}
+        What the trace is: the group's recorded rate profile, or (without one) the
+        group's population rate in 1 ms bins.
+    trace_t_ms : numpy.ndarray
+        Bin centres of the trace (ms).
+    trace_z : numpy.ndarray
+        The z-scored trace (panel A).
+    zscore_counts, zscore_edges : numpy.ndarray
+        Histogram of ``trace_z``: counts of bins and the edges (panel B).
+    psd_freqs_hz, psd_power : numpy.ndarray
+        Welch power spectrum of ``trace_z``: frequencies (Hz, without 0) and power
+        (z^2/Hz) (panel C).
+    psd_slope, psd_intercept : float
+        Line fitted to ``log10 power`` against ``log10 f`` inside ``band_hz``
+        (``power ~ 10**psd_intercept * f**psd_slope``); NaN without enough points.
+    band_hz : (float, float)
+        The band of the fit (Hz).
+    raster_node_ids, raster_times_ms : numpy.ndarray
+        Node id and time (ms) of each spike of the group (panel D).
+    group_n_units : int
+        Number of units in the group.
+    rate_edges_ms, group_rate_hz : numpy.ndarray
+        The group's population rate (spikes per unit per second, Hz) in bins with
+        these edges (ms) (panel D).
+    unit_rates_hz : numpy.ndarray
+        Mean firing rate (Hz) of every unit of the population (panel E).
+    rate_edges_hz, rate_counts : numpy.ndarray
+        Histogram of ``unit_rates_hz``: edges (Hz) and counts of units.
+    reference_rates_hz : numpy.ndarray or None, optional
+        Reference rates (Hz) drawn under the histogram, if any.
+    reference_counts : numpy.ndarray or None, optional
+        Their histogram on the same edges.
+    reference_label : str, optional
+        The legend label of the reference rates.
+    """
 
     population: str
     group: str
@@ -223,7 +267,20 @@ def _axes(ax):
 
 
 def plot_noise_trace(d: InputFigureData, ax=None):
-    """Panel A: the z-scored noise trace against time (s). Returns the Figure."""
+    """Panel A: the z-scored noise trace against time (s).
+
+    Parameters
+    ----------
+    d : InputFigureData
+        The figure's numbers.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes.
+    """
     ax = _axes(ax)
     ax.plot(d.trace_t_ms / 1000.0, d.trace_z, lw=0.5, color="k")
     ax.set_xlabel("time (s)")
@@ -233,7 +290,20 @@ def plot_noise_trace(d: InputFigureData, ax=None):
 
 
 def plot_zscore_histogram(d: InputFigureData, ax=None):
-    """Panel B: histogram of the trace's z-scores. Returns the Figure."""
+    """Panel B: histogram of the trace's z-scores.
+
+    Parameters
+    ----------
+    d : InputFigureData
+        The figure's numbers.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes.
+    """
     ax = _axes(ax)
     ax.stairs(d.zscore_counts, d.zscore_edges, fill=True, color="0.5")
     ax.set_xlabel("z-score")
@@ -242,7 +312,20 @@ def plot_zscore_histogram(d: InputFigureData, ax=None):
 
 
 def plot_power_spectrum(d: InputFigureData, ax=None):
-    """Panel C: power spectrum of the trace on log-log axes, with the fitted slope."""
+    """Panel C: power spectrum of the trace on log-log axes, with the fitted slope.
+
+    Parameters
+    ----------
+    d : InputFigureData
+        The figure's numbers.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes (a note instead of the spectrum for a constant trace).
+    """
     ax = _axes(ax)
     if not np.any(d.psd_power > 0):  # a constant trace (e.g. a constant-rate profile)
         ax.text(0.5, 0.5, "constant trace: no spectrum", transform=ax.transAxes, ha="center")
@@ -266,7 +349,21 @@ def plot_power_spectrum(d: InputFigureData, ax=None):
 
 
 def plot_group_raster(d: InputFigureData, ax=None):
-    """Panel D: raster of the group, its population rate (Hz per unit) on a second axis."""
+    """Panel D: raster of the group, its population rate (Hz per unit) on a second axis.
+
+    Parameters
+    ----------
+    d : InputFigureData
+        The figure's numbers.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes; the rate axis is labelled ``'<label>-rate'`` (or
+        ``'rate'`` if ``ax`` has no label).
+    """
     ax = _axes(ax)
     ax.scatter(
         d.raster_times_ms / 1000.0,
@@ -290,7 +387,22 @@ def plot_group_raster(d: InputFigureData, ax=None):
 
 
 def plot_rate_distribution(d: InputFigureData, ax=None):
-    """Panel E: histogram of the units' firing rates (and of the reference rates)."""
+    """Panel E: histogram of the units' firing rates (and of the reference rates).
+
+    With reference rates both histograms are densities, else counts of units.
+
+    Parameters
+    ----------
+    d : InputFigureData
+        The figure's numbers.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes.
+    """
     ax = _axes(ax)
     density = d.reference_rates_hz is not None
     widths = np.diff(d.rate_edges_hz)
@@ -405,6 +517,18 @@ def wants_correlations(provenance: dict[str, Any]) -> bool:
 
     Such files get the correlation panels by default (``correlated``, ``mip``, ``sip``,
     ``cpp``).
+
+    Parameters
+    ----------
+    provenance : dict
+        A population's provenance as :func:`~raster_maker.reading.read_provenance`
+        returns it (``generator``, ``params``).
+
+    Returns
+    -------
+    bool
+        True if the generator, or the generator of one of its ``layers``, is in
+        :data:`CORRELATED_GENERATORS`.
     """
     names = [provenance.get("generator")]
     params = provenance.get("params") or {}
@@ -415,8 +539,36 @@ def wants_correlations(provenance: dict[str, Any]) -> bool:
 
 @dataclass
 class CorrelationFigureData:
-    """The numbers of the correlation panels: count correlation against window (F) and
-    the population cross-correlogram (G)."""
+    """The numbers of the correlation panels (F and G).
+
+    Panel F is the count correlation against the counting window, panel G the
+    population cross-correlogram. Made by :func:`correlation_figure_data`; the fields are
+    also its attributes.
+
+    Parameters
+    ----------
+    population : str
+        The population.
+    windows_ms : numpy.ndarray
+        The counting windows (ms).
+    mean_correlation, sd_correlation : numpy.ndarray
+        Per window: mean pairwise spike-count correlation and its spread (sd) over the
+        pairs.
+    ci_low, ci_high : numpy.ndarray
+        Per window: the confidence interval of the mean.
+    confidence : float
+        Coverage of the interval.
+    n_pairs : numpy.ndarray
+        Per window: number of pairs with a defined correlation.
+    n_units : int
+        Number of units that fire.
+    lags_ms : numpy.ndarray
+        Lags of the cross-correlogram (ms).
+    ccg : numpy.ndarray
+        The pooled cross-correlogram (a correlation coefficient per lag).
+    ccg_bin_ms : float
+        Its bin (ms).
+    """
 
     population: str
     windows_ms: np.ndarray
@@ -448,9 +600,18 @@ def correlation_figure_data(
     Parameters
     ----------
     source : path or PopulationData
+        A spikes file, or data from :func:`~raster_maker.report.load_population_data`.
     population : str, optional
-    windows_ms, n_pairs, seed, confidence
-        See :func:`~raster_maker.report.count_correlations`.
+        Default the file's first population.
+    windows_ms : sequence of float, optional
+        Counting windows (ms); default 5, 20 and 100 ms.
+    n_pairs : int, optional
+        Pairs of units sampled (all pairs when there are no more); default 2000.
+    seed : int, optional
+        Seed of the pair sample; default 0.
+    confidence : float, optional
+        Coverage of the confidence interval; default 0.95. See
+        :func:`~raster_maker.report.count_correlations` for these four.
     ccg_bin_ms, max_lag_ms : float
         Bin and largest lag of the population cross-correlogram
         (:func:`~raster_maker.report.population_cross_correlogram`).
@@ -505,7 +666,18 @@ def plot_correlation_windows(d: CorrelationFigureData, ax=None):
     """Panel F: mean pairwise count correlation against the counting window.
 
     Error bars: the confidence interval of the mean; shaded: +- 1 sd over the pairs.
-    Returns the Figure.
+
+    Parameters
+    ----------
+    d : CorrelationFigureData
+        The panels' numbers.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes.
     """
     ax = _axes(ax)
     w, m = d.windows_ms, d.mean_correlation
@@ -535,7 +707,20 @@ def plot_correlation_windows(d: CorrelationFigureData, ax=None):
 
 
 def plot_cross_correlogram(d: CorrelationFigureData, ax=None):
-    """Panel G: the population cross-correlogram pooled over pairs (correlation units)."""
+    """Panel G: the population cross-correlogram pooled over pairs (correlation units).
+
+    Parameters
+    ----------
+    d : CorrelationFigureData
+        The panels' numbers.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes.
+    """
     ax = _axes(ax)
     ax.plot(d.lags_ms, d.ccg, color="k", lw=0.8, drawstyle="steps-mid")
     ax.axhline(0.0, color="0.5", lw=0.6)
@@ -595,6 +780,30 @@ class AssemblyFigureData:
     row each, sorted by assembly then node id: ``raster_rows`` (row of each spike),
     ``raster_times_ms``, ``raster_assembly`` (index into ``names``), and
     ``raster_bounds`` (first row of each assembly, then the number of rows).
+
+    Made by :func:`assembly_figure_data`; the fields are also its attributes.
+
+    Parameters
+    ----------
+    population : str
+        The population.
+    names : list of str
+        The assemblies shown.
+    n_units : numpy.ndarray
+        Units of each assembly.
+    edges_ms : numpy.ndarray
+        Bin edges of the rates (ms).
+    measured_hz, scheduled_hz : numpy.ndarray
+        Per assembly and bin (``len(names)`` x bins): measured and expected mean rate
+        per unit (Hz).
+    raster_rows : numpy.ndarray
+        Raster row of each spike shown.
+    raster_times_ms : numpy.ndarray
+        Its time (ms).
+    raster_assembly : numpy.ndarray
+        Its assembly (index into ``names``).
+    raster_bounds : numpy.ndarray
+        First row of each assembly, then the number of rows.
     """
 
     population: str
@@ -624,6 +833,7 @@ def assembly_figure_data(
     source : path or PopulationData
         A population made by the ``stimulus`` generator (or with a stimulus layer).
     population : str, optional
+        Default the file's first population.
     layer : int, optional
         See :func:`~raster_maker.report.read_schedule`.
     bin_ms : float
@@ -699,8 +909,22 @@ def assembly_figure_data(
 
 
 def plot_assembly_rate(d: AssemblyFigureData, a: int, ax=None):
-    """The scheduled rate of assembly ``a`` (index into ``d.names``) beside its measured
-    rate (PSTH, mean per unit). Returns the Figure."""
+    """The scheduled rate of one assembly beside its measured rate (PSTH, mean per unit).
+
+    Parameters
+    ----------
+    d : AssemblyFigureData
+        The figure's numbers.
+    a : int
+        The assembly (index into ``d.names``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes.
+    """
     ax = _axes(ax)
     t = d.edges_ms / 1000.0
     ax.stairs(d.measured_hz[a], t, color="k", lw=0.8, label="measured")
@@ -711,7 +935,20 @@ def plot_assembly_rate(d: AssemblyFigureData, a: int, ax=None):
 
 
 def plot_assembly_raster(d: AssemblyFigureData, ax=None):
-    """Raster of a few units of each assembly, sorted (and coloured) by assembly."""
+    """Raster of a few units of each assembly, sorted (and coloured) by assembly.
+
+    Parameters
+    ----------
+    d : AssemblyFigureData
+        The figure's numbers.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure's).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of the axes.
+    """
     ax = _axes(ax)
     order = np.argsort(d.raster_assembly, kind="stable")
     cuts = np.searchsorted(d.raster_assembly[order], np.arange(len(d.names) + 1))
@@ -754,7 +991,9 @@ def plot_assemblies(
     Parameters
     ----------
     source : path, PopulationData or AssemblyFigureData
+        A spikes file (or data already loaded or computed).
     population : str, optional
+        Default the file's first population.
     fig : matplotlib Figure, optional
         Figure to draw into (default a new one sized for the panels, no pyplot state).
     max_panels : int
