@@ -27,6 +27,14 @@ class CLIError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``raster-maker`` argument parser, with every sub-command that is installed.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Global options ``--version``, ``-q``/``--quiet`` and ``-v``/``--verbose``, and one
+        sub-parser per module of :data:`SUBCOMMANDS` (registered by its ``register``).
+    """
     parser = argparse.ArgumentParser(
         prog="raster-maker",
         description=(
@@ -49,7 +57,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    User errors (a bad option or parameter, a missing or malformed file, an unknown
+    name) are printed to stderr as one line, ``raster-maker <command>: error: ...``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a user error or no sub-command (the help is printed), or
+        the sub-command's own status (``validate`` returns 1 for an invalid file).
+
+    Examples
+    --------
+    >>> from raster_maker.cli import main
+    >>> main(["generate", "--list"])  # doctest: +ELLIPSIS
+    correlated
+    ...
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.INFO
