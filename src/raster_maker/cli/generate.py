@@ -28,6 +28,13 @@ Two ways to call it:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``generate`` sub-command to the ``raster-maker`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the main parser; the new parser's ``func`` is :func:`run`.
+    """
     p = sub.add_parser(
         "generate",
         help="generate input spike files (from a simulation config, or one node set)",
@@ -80,6 +87,24 @@ def _parse_params(pairs: list[str]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Do what ``raster-maker generate`` was asked: list, one node set, or a config.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options: ``--list`` prints the generators; ``--generator`` runs
+        :func:`run_direct`; else the ``config`` goes to :func:`run_config`.
+
+    Returns
+    -------
+    int
+        The exit status (0).
+
+    Raises
+    ------
+    CLIError
+        If neither a config nor ``--generator`` is given.
+    """
     if args.list:
         from ..registry import available_generators
 
@@ -95,7 +120,33 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_config(config_path: str, *, dry_run: bool = False, force: bool = False, only=None) -> int:
-    """Generate every raster_maker input of a simulation config."""
+    """Generate every raster_maker input of a simulation config.
+
+    Prints one line per input: its file, or with ``dry_run`` whether each trial's file
+    would be reused or generated.
+
+    Parameters
+    ----------
+    config_path : str
+        The simulation config json.
+    dry_run : bool, optional
+        Only list what would be done; write nothing.
+    force : bool, optional
+        Regenerate matching files and overwrite any file.
+    only : list of str, optional
+        Only the inputs of these names.
+
+    Returns
+    -------
+    int
+        The exit status (0; also when the config has no raster_maker input, with a
+        warning).
+
+    Raises
+    ------
+    CLIError
+        If a name in ``only`` is not a raster_maker input of the config.
+    """
     from ..bmtk_inputs import _matching_file, ensure_input_file, input_request, raster_maker_inputs
     from ..nodesets import load_sim_config
 
@@ -131,7 +182,29 @@ def run_config(config_path: str, *, dry_run: bool = False, force: bool = False, 
 
 
 def run_direct(args: argparse.Namespace) -> int:
-    """Generate one node set straight into a file."""
+    """Generate one node set straight into a file.
+
+    Prints one line per file written (on MPI rank 0 only): spikes, nodes, seed, path.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options: ``generator``, ``nodes``, ``node_set`` (a name or a JSON
+        filter), ``output``, ``tstart``, ``tstop``, ``seed``, ``param`` (``KEY=VALUE``
+        strings, values parsed as JSON when they can be), ``trials``, ``redraw_rates``,
+        ``force``, ``dry_run`` and ``quiet``.
+
+    Returns
+    -------
+    int
+        The exit status (0).
+
+    Raises
+    ------
+    CLIError
+        If ``--nodes``, ``--node-set``, ``-o`` or ``--tstop`` is missing, a ``--param``
+        has no ``=``, or ``--redraw-rates`` is given without ``--trials``.
+    """
     from ..generate import generate
     from ..nodesets import resolve_node_set
 
