@@ -24,6 +24,13 @@ as an error line (exit status 1); run 'raster-maker validate' for every problem.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``inspect`` sub-command to the ``raster-maker`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the main parser; the new parser's ``func`` is :func:`run`.
+    """
     p = sub.add_parser(
         "inspect",
         help="show the populations, counts, time range, sorting and provenance of a spikes file",
@@ -42,7 +49,22 @@ def _value(v: Any) -> str:
 
 
 def format_description(info: dict[str, Any]) -> str:
-    """The result of :func:`~raster_maker.report.describe_file` as aligned text."""
+    """The result of :func:`~raster_maker.report.describe_file` as aligned text.
+
+    Parameters
+    ----------
+    info : dict
+        ``path``, ``attrs`` (the file's attributes) and ``populations``: one dict per
+        population (``population``, counts, node-id and time ranges, ``sorting``,
+        dtypes, ``compression``; optionally ``attrs``, ``provenance`` and
+        ``metadata``). Missing values print as ``-``.
+
+    Returns
+    -------
+    str
+        The file's attributes, a table with one row per population, then per population
+        its other attributes, provenance (``provenance.<key>``) and metadata.
+    """
     lines = [f"file: {info['path']}"]
     lines += [f"  {k}: {_value(v)}" for k, v in info["attrs"].items()]
     pops = info["populations"]
@@ -87,6 +109,20 @@ def inspect_file(path: str, as_json: bool = False) -> tuple[str, list[SpikesFile
     Every population is checked by the reading layer; the description covers what can be
     read even when some of it is malformed.
 
+    Parameters
+    ----------
+    path : str
+        The SONATA spikes file.
+    as_json : bool, optional
+        JSON (with a ``problems`` list) instead of the text table.
+
+    Returns
+    -------
+    text : str
+        The description (:func:`format_description`, or JSON).
+    problems : list of SpikesFileError
+        What is wrong with the file's populations (empty for a well-formed file).
+
     Raises
     ------
     SpikesFileError
@@ -108,7 +144,25 @@ def inspect_file(path: str, as_json: bool = False) -> tuple[str, list[SpikesFile
 
 
 def inspect_spikes(path: str, as_json: bool = False) -> str:
-    """The text ``raster-maker inspect`` prints (see :func:`inspect_file`)."""
+    """The text ``raster-maker inspect`` prints (see :func:`inspect_file`).
+
+    Parameters
+    ----------
+    path : str
+        The SONATA spikes file.
+    as_json : bool, optional
+        JSON instead of the text table.
+
+    Returns
+    -------
+    str
+        The description; the problems :func:`inspect_file` finds are not in it.
+
+    Raises
+    ------
+    SpikesFileError
+        The file as a whole cannot be read.
+    """
     return inspect_file(path, as_json)[0]
 
 
@@ -147,6 +201,18 @@ def _dtype_text(obj: Any) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the description of ``args.spikes`` and an error line per problem (stderr).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``spikes``, ``json``).
+
+    Returns
+    -------
+    int
+        The exit status: 1 if the file has problems, else 0.
+    """
     text, problems = inspect_file(args.spikes, args.json)
     print(text)
     for problem in problems:
