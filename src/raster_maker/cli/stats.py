@@ -27,6 +27,13 @@ Poisson bounds (probability 1e-6 outside).
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``stats`` sub-command to the ``raster-maker`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the main parser; the new parser's ``func`` is :func:`run`.
+    """
     p = sub.add_parser(
         "stats",
         help="rates vs targets, ISI CV, Fano factor, spectra, rhythm depth, cross-correlation "
@@ -146,7 +153,28 @@ def spike_stats_text(
     as_json: bool = False,
     **kwargs,
 ) -> str:
-    """The text ``raster-maker stats`` prints."""
+    """The text ``raster-maker stats`` prints.
+
+    Parameters
+    ----------
+    path : str
+        The SONATA spikes file.
+    populations : list of str, optional
+        Only these populations (default all).
+    as_json : bool, optional
+        The report as JSON instead of tables.
+    **kwargs
+        Passed to :func:`~raster_maker.report.stats_report` (``rhythm_hz``,
+        ``fano_window_ms``, ``max_lag_ms``, ``windows_ms``, ``n_pairs``,
+        ``complexity_bin_ms``, ...).
+
+    Returns
+    -------
+    str
+        The tables (statistics per population and group, cross-correlation lags,
+        pairwise count correlations, synchrony, stimulus epochs), separated by blank
+        lines; or the JSON of the report.
+    """
     from ..report import stats_report
 
     report = stats_report(path, populations=populations, **kwargs)
@@ -156,7 +184,29 @@ def spike_stats_text(
 
 
 def assembly_text(path: str, populations: list[str] | None = None, as_json: bool = False) -> str:
-    """The text ``raster-maker stats --assemblies`` prints (only the stimulus epochs)."""
+    """The text ``raster-maker stats --assemblies`` prints (only the stimulus epochs).
+
+    Parameters
+    ----------
+    path : str
+        The SONATA spikes file.
+    populations : list of str, optional
+        Only these populations (default all).
+    as_json : bool, optional
+        JSON (``{"path", "assembly_epochs"}``) instead of the table.
+
+    Returns
+    -------
+    str
+        The measured against scheduled rate of each assembly in each epoch, for every
+        stimulus schedule (every layer that has one).
+
+    Raises
+    ------
+    ValueError
+        If a selected population has no stimulus schedule (the message says what is
+        missing).
+    """
     from ..report import _load_all, _records, assembly_epoch_stats, read_schedule, schedule_layers
 
     rows = []
@@ -174,6 +224,20 @@ def assembly_text(path: str, populations: list[str] | None = None, as_json: bool
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the statistics of ``args.spikes`` (or only its stimulus epochs).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``spikes``, ``population``, ``json``, ``assemblies``,
+        ``rhythm_hz``, ``fano_window_ms``, ``max_lag_ms``, ``windows``, ``pairs``,
+        ``complexity_bin_ms``).
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
     if args.assemblies:
         print(assembly_text(args.spikes, args.population, args.json))
         return 0
