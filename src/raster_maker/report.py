@@ -84,11 +84,14 @@ DEFAULT_BAND_HZ = (1.0, 100.0)
 class PopulationData:
     """One population's spikes with what is known about how it was generated.
 
-    Attributes
+    Made by :func:`load_population_data`; the fields are also its attributes.
+
+    Parameters
     ----------
     population : str
+        The population's name.
     node_ids, timestamps_ms : ndarray
-        One entry per spike.
+        One entry per spike (uint64 node ids, float64 times in ms), in file order.
     units : ndarray of uint64
         Node ids of the units, sorted: the recorded node ids when the file has a
         generation record, else the ids that fired (silent units are then unknown).
@@ -106,10 +109,11 @@ class PopulationData:
     profile_edges_ms : ndarray or None
         Bin edges of ``profiles`` (ms).
     provenance : dict
-        The ``raster_maker_*`` attributes (see :func:`~raster_maker.sonata.read_provenance`).
+        The ``raster_maker_*`` attributes (see
+        :func:`~raster_maker.reading.read_provenance`).
     metadata : dict
         Every array recorded under ``/raster_maker/<population>/`` (see
-        :func:`~raster_maker.sonata.read_metadata`), e.g. a stimulus schedule.
+        :func:`~raster_maker.reading.read_metadata`), e.g. a stimulus schedule.
     """
 
     population: str
@@ -134,7 +138,24 @@ class PopulationData:
         return self.tstop_ms - self.tstart_ms
 
     def group_position(self, group: str | int | None) -> int:
-        """Index of a group given by key (or position); None is the first group."""
+        """Index of a group given by its key; None is the first group.
+
+        Parameters
+        ----------
+        group : str, int or None
+            A group key, compared as text (``1`` is the key ``'1'``, which for functional
+            groups by node order is also the second group); None for the first group.
+
+        Returns
+        -------
+        int
+            The group's index into ``group_keys``.
+
+        Raises
+        ------
+        KeyError
+            If no group has that key (the message lists the keys).
+        """
         if group is None:
             return 0
         keys = [str(k) for k in self.group_keys]
@@ -145,7 +166,20 @@ class PopulationData:
         )
 
     def select_group(self, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(units, node_ids, timestamps_ms)`` of the units of group ``g`` and their spikes."""
+        """``(units, node_ids, timestamps_ms)`` of the units of group ``g`` and their spikes.
+
+        Parameters
+        ----------
+        g : int
+            Index into ``group_keys``.
+
+        Returns
+        -------
+        units : ndarray of uint64
+            The group's units, sorted.
+        node_ids, timestamps_ms : ndarray
+            Their spikes (node id and time in ms), in file order.
+        """
         units = self.units[self.group_index == g]
         order, bounds = self._group_order()
         sel = order[bounds[g] : bounds[g + 1]]
@@ -246,6 +280,26 @@ def unit_rates_hz(node_ids: np.ndarray, units: np.ndarray, duration_ms: float) -
     """Mean firing rate (Hz) of each of ``units`` (sorted) over ``duration_ms``.
 
     Spikes of ids not in ``units`` are ignored.
+
+    Parameters
+    ----------
+    node_ids : array_like of int
+        Node id of each spike.
+    units : array_like of int
+        Node ids of the units, sorted.
+    duration_ms : float
+        The recording's length (ms); every spike given counts, whatever its time.
+
+    Returns
+    -------
+    ndarray of float64
+        Spike count / duration (Hz) of each unit, in ``units`` order (0 for a silent
+        unit).
+
+    Examples
+    --------
+    >>> unit_rates_hz([3, 3, 5], [3, 4, 5], 1000.0)
+    array([2., 0., 1.])
     """
     units = np.asarray(units, dtype=np.uint64)
     ids = np.asarray(node_ids, dtype=np.uint64)
@@ -266,12 +320,29 @@ def population_rate_hz(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Population rate: spikes per unit per second in bins of ``bin_ms``.
 
+    Parameters
+    ----------
+    timestamps_ms : array_like of float
+        Spike times (ms) of the population; spikes outside ``[tstart_ms, tstop_ms]``
+        are ignored.
+    n_units : int
+        Number of units the rate is divided by (at least 1 is used).
+    tstart_ms, tstop_ms : float
+        The window (ms).
+    bin_ms : float, optional
+        Bin width (ms), > 0; default 1.
+
     Returns
     -------
     edges_ms : ndarray
         Bin edges (the last bin may be shorter, ending at ``tstop_ms``).
     rate_hz : ndarray
         Mean rate per unit in each bin (Hz).
+
+    Raises
+    ------
+    ValueError
+        If ``bin_ms`` is not a number > 0.
     """
     bin_ms = check_number("bin_ms", bin_ms, min_value=0.0, strict_min=True, units="ms")
     edges = _edges(tstart_ms, tstop_ms, bin_ms)
@@ -282,8 +353,25 @@ def population_rate_hz(
 def isi_cv(node_ids: np.ndarray, timestamps_ms: np.ndarray) -> np.ndarray:
     """Coefficient of variation of the inter-spike intervals of each unit that fired.
 
-    Returns one value per unit with at least 3 spikes (2 intervals), in node-id order;
-    a Poisson train has CV 1.
+    A Poisson train has CV 1.
+
+    Parameters
+    ----------
+    node_ids : array_like of int
+        Node id of each spike.
+    timestamps_ms : array_like of float
+        Time of each spike (ms), in any order.
+
+    Returns
+    -------
+    ndarray of float64
+        ``sd / mean`` of the intervals (``ddof=1``), one value per unit with at least 3
+        spikes (2 intervals) and a positive mean interval, in node-id order.
+
+    Examples
+    --------
+    >>> isi_cv([1, 1, 1, 2], [0.0, 10.0, 30.0, 5.0])  # unit 1: intervals 10 and 20 ms
+    array([0.47140452])
     """
     ids = np.asarray(node_ids, dtype=np.uint64)
     ts = np.asarray(timestamps_ms, dtype=np.float64)
@@ -315,6 +403,30 @@ def fano_factors(
 
     Counts are taken in consecutive whole windows of ``window_ms`` (a shorter tail is
     dropped); units with no spike in them are left out. A Poisson train has Fano factor 1.
+
+    Parameters
+    ----------
+    node_ids : array_like of int
+        Node id of each spike (ids not in ``units`` are ignored).
+    timestamps_ms : array_like of float
+        Time of each spike (ms).
+    units : array_like of int
+        Node ids of the units, sorted.
+    tstart_ms, tstop_ms : float
+        The window (ms); the counting windows start at ``tstart_ms``.
+    window_ms : float, optional
+        Counting window (ms), > 0; default 100.
+
+    Returns
+    -------
+    ndarray of float64
+        Variance (``ddof=1``) / mean of each firing unit's counts, in ``units`` order;
+        empty when fewer than 2 whole windows fit.
+
+    Raises
+    ------
+    ValueError
+        If ``window_ms`` is not a number > 0.
     """
     window_ms = check_number("window_ms", window_ms, min_value=0.0, strict_min=True, units="ms")
     n_win = int((tstop_ms - tstart_ms) // window_ms)
@@ -337,8 +449,22 @@ def fano_factors(
 def power_spectrum(trace: np.ndarray, dt_ms: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Welch power spectral density of a trace sampled every ``dt_ms``.
 
-    Segments of up to 2048 samples (50 % overlap), mean removed. Returns
-    ``(frequencies_hz, power)`` without the 0 Hz bin.
+    Segments of up to 2048 samples (50 % overlap), mean removed.
+
+    Parameters
+    ----------
+    trace : array_like of float
+        The samples.
+    dt_ms : float, optional
+        Sampling interval (ms); default 1.
+
+    Returns
+    -------
+    frequencies_hz : ndarray
+        Frequencies (Hz), without the 0 Hz bin.
+    power : ndarray
+        Power spectral density (the trace's unit squared per Hz). Both empty for fewer
+        than 8 samples.
     """
     x = np.asarray(trace, dtype=np.float64)
     if x.size < 8:
@@ -351,6 +477,15 @@ def spectral_slope(
     freqs_hz: np.ndarray, power: np.ndarray, band_hz: tuple[float, float] = DEFAULT_BAND_HZ
 ) -> tuple[float, float]:
     """Least-squares line through ``log10 power`` against ``log10 f`` inside ``band_hz``.
+
+    Parameters
+    ----------
+    freqs_hz : array_like of float
+        Frequencies (Hz).
+    power : array_like of float
+        Power at each frequency; values <= 0 are left out.
+    band_hz : (float, float), optional
+        The band fitted (Hz, both ends included); default 1 to 100 Hz.
 
     Returns
     -------
@@ -375,6 +510,27 @@ def modulation_depth(
     ``m = 2 |sum_k exp(-2 pi i f t_k)| / N`` over the spikes in the longest whole number
     of cycles from ``tstart_ms`` (twice the vector strength). Unmodulated spikes give
     about ``2 / sqrt(N)``. NaN without spikes or without a whole cycle.
+
+    Parameters
+    ----------
+    timestamps_ms : array_like of float
+        Spike times (ms), e.g. of a whole population.
+    frequency_hz : float
+        The rhythm's frequency (Hz), > 0.
+    tstart_ms, tstop_ms : float
+        The window (ms).
+
+    Returns
+    -------
+    float
+        The depth ``m`` (NaN as above).
+
+    Raises
+    ------
+    TypeError
+        If ``frequency_hz`` is not a real number.
+    ValueError
+        If ``frequency_hz`` is not finite and > 0.
     """
     frequency_hz = check_number(
         "frequency_hz", frequency_hz, min_value=0.0, strict_min=True, units="Hz"
@@ -400,6 +556,20 @@ def cross_correlation_lag(
 ) -> tuple[float, float]:
     """Lag of the peak cross-correlation of two populations' rates.
 
+    The rates are the spike counts of each population in bins of ``bin_ms``, mean
+    removed; the correlation is normalised to a coefficient.
+
+    Parameters
+    ----------
+    timestamps_a_ms, timestamps_b_ms : array_like of float
+        Spike times (ms) of the two populations.
+    tstart_ms, tstop_ms : float
+        The window (ms).
+    bin_ms : float, optional
+        Bin of the rates (ms); default 1.
+    max_lag_ms : float, optional
+        Largest lag searched, either way (ms); default 100.
+
     Returns
     -------
     lag_ms : float
@@ -421,6 +591,7 @@ def cross_correlation_lag(
 
 
 # -- pairwise correlations and synchrony (pure) ----------------------------------------
+#: Default counting windows (ms) of :func:`count_correlations`.
 DEFAULT_WINDOWS_MS = (5.0, 20.0, 100.0)
 _BIN_TOLERANCE = 1e-8  # spikes this close (in bins) below a bin edge count in the next bin
 
@@ -430,6 +601,28 @@ def n_whole_bins(tstart_ms: float, tstop_ms: float, bin_ms: float) -> int:
 
     A shorter last piece is not a bin (as Elephant's ``BinnedSpikeTrain``); a window
     that is a whole number of bins up to rounding (``1e-8`` of a bin) keeps its last bin.
+
+    Parameters
+    ----------
+    tstart_ms, tstop_ms : float
+        The window (ms).
+    bin_ms : float
+        Bin width (ms), > 0.
+
+    Returns
+    -------
+    int
+        The number of bins (0 for a window shorter than a bin).
+
+    Raises
+    ------
+    ValueError
+        If ``bin_ms`` is not a number > 0.
+
+    Examples
+    --------
+    >>> n_whole_bins(0.0, 10.0, 3.0)
+    3
     """
     bin_ms = check_number("bin_ms", bin_ms, min_value=0.0, strict_min=True, units="ms")
     return max(0, int(math.floor((tstop_ms - tstart_ms) / bin_ms + _BIN_TOLERANCE)))
@@ -508,6 +701,27 @@ def sample_pairs(n_units: int, n_pairs: int, seed: Any = 0) -> tuple[np.ndarray,
     All pairs (in row order) when there are at most ``n_pairs`` of them, else ``n_pairs``
     pairs drawn uniformly without replacement from a generator seeded with ``seed``,
     in increasing order.
+
+    Parameters
+    ----------
+    n_units : int
+        Number of units (>= 0).
+    n_pairs : int
+        Most pairs returned (>= 1).
+    seed : int, numpy.random.Generator or None, optional
+        Seed of the sample (anything :func:`numpy.random.default_rng` takes); default 0.
+
+    Returns
+    -------
+    i, j : ndarray of int64
+        The pairs, ``i[k] < j[k]``, ordered by ``(j, i)`` when sampled.
+
+    Raises
+    ------
+    TypeError
+        If ``n_units`` or ``n_pairs`` is not an integer.
+    ValueError
+        If ``n_units`` < 0 or ``n_pairs`` < 1.
 
     Examples
     --------
@@ -663,6 +877,19 @@ def complexity_histogram(
     summed over units in whole bins of ``bin_ms`` from ``tstart_ms``, and the entries of
     that population histogram are counted.
 
+    Parameters
+    ----------
+    node_ids : array_like of int
+        Node id of each spike (ids not in ``units`` are ignored).
+    timestamps_ms : array_like of float
+        Time of each spike (ms).
+    units : array_like of int
+        Node ids of the units, sorted.
+    tstart_ms, tstop_ms : float
+        The window (ms); whole bins only (see :func:`n_whole_bins`).
+    bin_ms : float, optional
+        Bin width (ms); default 1.
+
     Returns
     -------
     histogram : ndarray of int
@@ -687,10 +914,25 @@ def poisson_binomial_pmf(p: np.ndarray) -> np.ndarray:
     probability. Computed exactly through the discrete Fourier transform of the
     probability generating function (values below ~1e-15 are rounding noise, clipped at 0).
 
+    Parameters
+    ----------
+    p : array_like of float
+        Success probability of each trial, in [0, 1].
+
     Returns
     -------
     ndarray
         ``pmf[c]`` for ``c = 0 .. len(p)``.
+
+    Raises
+    ------
+    ValueError
+        If a probability is outside [0, 1] or not finite.
+
+    Examples
+    --------
+    >>> poisson_binomial_pmf([0.5, 0.5])
+    array([0.25, 0.5 , 0.25])
     """
     p = np.asarray(p, dtype=np.float64).ravel()
     if np.any((p < 0) | (p > 1) | ~np.isfinite(p)):
@@ -731,12 +973,33 @@ def population_cross_correlogram(
     own autocorrelogram, so it costs O(spikes + bins log bins), whatever the number of
     pairs. Symmetric in ``tau``.
 
+    Parameters
+    ----------
+    node_ids : array_like of int
+        Node id of each spike (ids not in ``units`` are ignored).
+    timestamps_ms : array_like of float
+        Time of each spike (ms).
+    units : array_like of int
+        Node ids of the units, sorted.
+    tstart_ms, tstop_ms : float
+        The window (ms); whole bins only (see :func:`n_whole_bins`).
+    bin_ms : float, optional
+        Bin width (ms); default 1.
+    max_lag_ms : float, optional
+        Largest lag (ms), >= 0; default 50.
+
     Returns
     -------
     lags_ms : ndarray
-        ``-L .. L`` bins times ``bin_ms`` (``L = floor(max_lag_ms / bin_ms)``).
+        ``-L .. L`` bins times ``bin_ms``, ``L = floor(max_lag_ms / bin_ms)`` (at most the
+        number of bins minus 1).
     cc : ndarray
-        NaN if fewer than two units' counts vary.
+        The correlogram at each lag; NaN if fewer than two units' counts vary.
+
+    Raises
+    ------
+    ValueError
+        If ``bin_ms`` is not > 0 or ``max_lag_ms`` is negative.
     """
     max_lag_ms = check_number("max_lag_ms", max_lag_ms, min_value=0.0, units="ms")
     n_bins = n_whole_bins(tstart_ms, tstop_ms, bin_ms)
@@ -802,7 +1065,30 @@ def group_row(
     rhythm_hz: float | None = None,
     band_hz: tuple[float, float] = DEFAULT_BAND_HZ,
 ) -> dict[str, Any]:
-    """The statistics of one group (``g``) or of the whole population (``g=None``)."""
+    """The statistics of one group (``g``) or of the whole population (``g=None``).
+
+    Parameters
+    ----------
+    data : PopulationData
+        The population.
+    g : int or None
+        Index into ``data.group_keys``, or None for every unit.
+    bin_ms : float, optional
+        Bin of the population rate (ms) for its power spectrum; default 1.
+    fano_window_ms : float, optional
+        Counting window of the Fano factor (ms); default 100.
+    rhythm_hz : float, optional
+        Frequency of the modulation depth (Hz); default the recorded ``frequency_hz`` of
+        a ``rhythmic`` population (NaN for the others).
+    band_hz : (float, float), optional
+        Band of the power-spectrum slope fits (Hz); default 1 to 100 Hz.
+
+    Returns
+    -------
+    dict
+        One row of :func:`spike_stats` (its columns as keys; group ``'all'`` for
+        ``g=None``).
+    """
     if g is None:
         units, ids, ts = data.units, data.node_ids, data.timestamps_ms
         in_group = np.ones(data.units.size, bool)
@@ -926,6 +1212,20 @@ def cross_correlations(
     max_lag_ms: float = 100.0,
 ) -> pd.DataFrame:
     """Lag of the peak cross-correlation of every pair of populations' rates.
+
+    Each pair is correlated over the union of their windows
+    (:func:`cross_correlation_lag`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A SONATA spikes file.
+    populations : list of str, optional
+        Default: every population of the file.
+    bin_ms : float, optional
+        Bin of the population rates (ms); default 1.
+    max_lag_ms : float, optional
+        Largest lag searched, either way (ms); default 100.
 
     Returns
     -------
@@ -1146,8 +1446,21 @@ _LAYER_KEY = re.compile(r"^(layer\d+\.)?schedule_group$")
 def schedule_layers(metadata: dict[str, Any]) -> list[str]:
     """Key prefixes under which ``metadata`` holds a stimulus schedule.
 
-    ``''`` for a stimulus file, ``'layer<i>.'`` for each stimulus layer of a ``layers``
-    file; empty when there is no schedule.
+    Parameters
+    ----------
+    metadata : dict
+        A population's recorded metadata (``PopulationData.metadata``).
+
+    Returns
+    -------
+    list of str
+        ``''`` for a stimulus file, ``'layer<i>.'`` for each stimulus layer of a
+        ``layers`` file (in layer order); empty when there is no schedule.
+
+    Examples
+    --------
+    >>> schedule_layers({"layer2.schedule_group": [], "layer0.schedule_group": []})
+    ['layer0.', 'layer2.']
     """
     found = [m.group(1) or "" for key in metadata if (m := _LAYER_KEY.match(key))]
     return sorted(found, key=lambda p: (p != "", int(p[5:-1]) if p else -1))
@@ -1157,7 +1470,9 @@ def schedule_layers(metadata: dict[str, Any]) -> list[str]:
 class RecordedSchedule:
     """A stimulus layer's schedule, read back from a file's metadata.
 
-    Attributes
+    Made by :func:`read_schedule`; the fields are also its attributes.
+
+    Parameters
     ----------
     population, prefix : str
         Population and key prefix (``''`` or ``'layer<i>.'``).
@@ -1166,19 +1481,21 @@ class RecordedSchedule:
     group_index : ndarray of int
         Per unit, its block of the schedule (index into ``group_keys``).
     group_keys : list of str
+        The key of each group (an assembly, ``'<assembly>/step <k>'`` or ``'none'``).
     group_assembly : ndarray of int
         Per group, its assembly (index into ``assembly_names``; -1 for none).
     assembly_names : list of str
+        The assemblies, in recorded order.
     target_hz : ndarray
         Per unit, this layer's recorded target rate.
     group, start_ms, stop_ms, from_hz, to_hz, epoch : ndarray
         The schedule rows, sorted by group then start: the rate of ``group`` goes linearly
         from ``from_hz`` to ``to_hz`` over ``[start_ms, stop_ms)``.
-    others : list of RecordedSchedule
+    others : list of RecordedSchedule, optional
         The population's other stimulus layers (their spikes add to this layer's).
-    baseline_hz : ndarray
+    baseline_hz : ndarray or None, optional
         Per unit, the target rate of the other layers that have no schedule (0 without
-        layers).
+        layers; None is read as 0).
     """
 
     population: str
@@ -1211,11 +1528,31 @@ class RecordedSchedule:
         return "none" if a < 0 else self.assembly_names[a]
 
     def row_bounds(self) -> np.ndarray:
-        """``rows[bounds[g]:bounds[g + 1]]`` are the rows of group ``g``."""
+        """``rows[bounds[g]:bounds[g + 1]]`` are the rows of group ``g``.
+
+        Returns
+        -------
+        ndarray of int
+            ``bounds``, one more than the number of groups.
+        """
         return np.searchsorted(self.group, np.arange(len(self.group_keys) + 1))
 
     def row_of(self, unit_pos: np.ndarray, times_ms: np.ndarray) -> np.ndarray:
-        """The row in force for each (unit position, time); -1 outside every row."""
+        """The row in force for each (unit position, time); -1 outside every row.
+
+        Parameters
+        ----------
+        unit_pos : ndarray of int
+            Positions of the units in ``node_ids``.
+        times_ms : ndarray of float
+            A time (ms) for each.
+
+        Returns
+        -------
+        ndarray of int64
+            Index of the row of the unit's group whose ``[start_ms, stop_ms)`` holds the
+            time, or -1.
+        """
         g = self.group_index[unit_pos]
         bounds = self.row_bounds()
         out = np.full(g.size, -1, np.int64)
@@ -1232,8 +1569,20 @@ class RecordedSchedule:
         return out
 
     def integral(self, times_ms: np.ndarray) -> np.ndarray:
-        """Integral of each group's scheduled rate up to each time (``groups x times``,
-        Hz ms, exact for the linear rows; 0 before the first row)."""
+        """Integral of each group's scheduled rate up to each time.
+
+        Parameters
+        ----------
+        times_ms : array_like of float
+            Times (ms).
+
+        Returns
+        -------
+        ndarray of float64
+            ``groups x times``, in Hz ms (divide by 1000 for expected spikes per unit);
+            exact for the linear rows, 0 before a group's first row, constant in gaps
+            between rows and after the last.
+        """
         t = np.asarray(times_ms, dtype=np.float64)
         bounds = self.row_bounds()
         out = np.zeros((len(self.group_keys), t.size))
@@ -1255,6 +1604,16 @@ class RecordedSchedule:
 
         Exact for the linear rows (integral over each bin / bin width); 0 where no row is
         in force.
+
+        Parameters
+        ----------
+        edges_ms : array_like of float
+            Bin edges (ms), increasing.
+
+        Returns
+        -------
+        ndarray of float64
+            ``groups x bins`` mean rates (Hz).
         """
         edges = np.asarray(edges_ms, dtype=np.float64)
         return np.diff(self.integral(edges), axis=1) / np.diff(edges)
@@ -1263,9 +1622,24 @@ class RecordedSchedule:
         return np.zeros(self.node_ids.size) if self.baseline_hz is None else self.baseline_hz
 
     def other_spikes(self, group: np.ndarray, start_ms: np.ndarray, stop_ms: np.ndarray):
-        """Expected spikes of the other layers, summed over the units of ``group``, over
-        ``[start_ms, stop_ms)`` (one value per entry): other stimulus layers by their
-        schedules, the rest at their target rates."""
+        """Expected spikes of the other layers, summed over the units of a group.
+
+        Other stimulus layers count by their schedules, the rest at their target rates
+        (``baseline_hz``).
+
+        Parameters
+        ----------
+        group : ndarray of int
+            Groups of this schedule, one per entry.
+        start_ms, stop_ms : ndarray of float
+            The interval (ms) of each entry.
+
+        Returns
+        -------
+        ndarray of float64
+            Expected spikes of the other layers in the entry's group's units over
+            ``[start_ms, stop_ms)``, one value per entry.
+        """
         n_g = len(self.group_keys)
         base = np.bincount(self.group_index, self._baseline(), minlength=n_g)
         out = base[group] * (np.asarray(stop_ms) - np.asarray(start_ms)) / 1000.0
@@ -1281,8 +1655,21 @@ class RecordedSchedule:
     ) -> np.ndarray:
         """Expected spikes of all layers in each bin, summed over the units of each key.
 
-        ``unit_key`` (per unit, ``0 .. n_keys - 1``) labels the units (e.g. by assembly);
-        returns ``n_keys x bins``.
+        Parameters
+        ----------
+        unit_key : ndarray of int
+            Per unit (in ``node_ids`` order), a label ``0 .. n_keys - 1`` (e.g. its
+            assembly).
+        n_keys : int
+            Number of labels.
+        edges_ms : array_like of float
+            Bin edges (ms).
+
+        Returns
+        -------
+        ndarray of float64
+            ``n_keys x bins``: this schedule, the other stimulus layers and the baseline
+            of every unit with that label.
         """
         width_s = np.diff(np.asarray(edges_ms, dtype=np.float64)) / 1000.0
         out = np.bincount(unit_key, self._baseline(), minlength=n_keys)[:, None] * width_s
@@ -1532,7 +1919,18 @@ def assembly_epoch_stats(
 
 
 def has_schedule(data: PopulationData) -> bool:
-    """Whether the population (or one of its layers) holds a stimulus schedule."""
+    """Whether the population (or one of its layers) holds a stimulus schedule.
+
+    Parameters
+    ----------
+    data : PopulationData
+        The population.
+
+    Returns
+    -------
+    bool
+        True if :func:`schedule_layers` finds one in its metadata.
+    """
     return bool(schedule_layers(data.metadata))
 
 
@@ -1557,6 +1955,16 @@ def stats_report(path: str | os.PathLike, **kwargs: Any) -> dict[str, Any]:
     distribution; ``assemblies`` is None (default: the assembly/epoch table of every
     population with a stimulus schedule), True (every selected population must have
     one: ValueError otherwise) or False (none). NaN becomes None.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A SONATA spikes file.
+    **kwargs
+        The options above: ``populations``, ``bin_ms``, ``fano_window_ms``,
+        ``rhythm_hz``, ``band_hz``, ``groups``, ``max_lag_ms``, ``windows_ms``,
+        ``n_pairs``, ``pair_seed``, ``complexity_bin_ms``, ``correlations``,
+        ``assemblies``.
 
     Returns
     -------
