@@ -84,8 +84,8 @@ nitpick_ignore_regex = [
 # docstring, then delete the line): (role, target).
 nitpick_ignore = [
     ("py:attr", "raster_maker.validation.Problem.code"),  # reading.py: Problem has no 'code' doc
-    ("py:func", "raster_maker.sonata.read_provenance"),  # report.py: now in raster_maker.reading
-    ("py:func", "raster_maker.sonata.read_metadata"),  # report.py: now in raster_maker.reading
+    # report.py describe_file: write :func:`~raster_maker.reading.read_provenance`
+    ("py:func", "raster_maker.sonata.read_provenance"),
     ("py:func", "read_metadata"),  # sonata.py: ~raster_maker.reading.read_metadata
 ]
 
