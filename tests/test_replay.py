@@ -102,7 +102,7 @@ def test_identity_replay_of_a_raster_maker_file_is_byte_identical(recorded, tmp_
     counts = np.bincount(file_spikes(out, "rec")["node_ids"], minlength=REC_IDS.size)
     np.testing.assert_allclose(meta["target_rate_hz"], counts / 1.0)
     derived = read_provenance(out, "rec")["derived"]
-    assert '"copies": 1' in derived and '"window_ms": [0.0, 1000.0]' in derived
+    assert derived["copies"] == 1 and derived["window_ms"] == [0.0, 1000.0]
 
 
 def test_the_recorded_window_of_a_raster_maker_file_is_the_default(tmp_path):

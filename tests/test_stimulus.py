@@ -431,7 +431,7 @@ def test_metadata_holds_assemblies_schedule_and_derived(tmp_path):
     np.testing.assert_array_equal(
         meta["group_index"], np.where(index >= 0, 2 * index + meta["assembly_step"], 6)
     )
-    derived = json.loads(read_provenance(res.path, POP)["derived"])
+    derived = read_provenance(res.path, POP)["derived"]
     assert derived["n_assemblies"] == 3 and derived["n_cycles"] == 5
     assert sum(derived["assembly_sizes"].values()) + derived["n_unassigned"] == ids.size
     # the target rate is the scheduled mean of the unit's group

@@ -6,7 +6,6 @@ distributions: scipy ppf/isf, chi-square and KS p-values > 1e-6).
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -82,7 +81,7 @@ def test_mip_units_are_poisson_copies_of_the_mother_spikes(tmp_path):
     assert stats.chisquare(obs_pooled, exp_pooled).pvalue > P
     # no unit holds a mother spike twice
     assert np.all(np.diff(ts)[ids[1:] == ids[:-1]] > 0)
-    derived = json.loads(read_provenance(path, "sync")["derived"])
+    derived = read_provenance(path, "sync")["derived"]
     assert derived["mother_rate_hz"] == pytest.approx(rate / p)
     assert derived["n_mother_events"] == mother.size
 
@@ -432,7 +431,7 @@ def test_metadata_and_derived_quantities(tmp_path):
     np.testing.assert_array_equal(meta["group_index"], np.arange(300) % 3)
     np.testing.assert_array_equal(meta["group_sizes"], [100, 100, 100])
     assert meta["event_times_ms"].size == meta["event_sizes"].size == meta["event_group_index"].size
-    derived = json.loads(read_provenance(path, "pop")["derived"])
+    derived = read_provenance(path, "pop")["derived"]
     assert derived["mean_amplitude"] == pytest.approx(1.1)
     assert derived["carrier_rate_hz_by_group"]["L2"] == pytest.approx(100 * 15.0 / 1.1)
     assert derived["n_events"] == meta["event_times_ms"].size
