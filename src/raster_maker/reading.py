@@ -69,13 +69,14 @@ __all__ = [
     "HDF5_ERRORS",
 ]
 
-SORTINGS = ("none", "by_id", "by_time")  # the SONATA enum's labels, in value order
+#: The labels of SONATA's ``sorting`` enum, in value order (0, 1, 2).
+SORTINGS = ("none", "by_id", "by_time")
 # labels BMTK's reader also understands ('unknown' is no claim at all)
 _BMTK_ALIASES: dict[str, str | None] = {"time": "by_time", "id": "by_id", "unknown": None}
 _KINDS = {"timestamps": ("f", "floating point (float64)"), "node_ids": ("ui", "integers (uint64)")}
 _MAX_NODE_ID = int(np.iinfo(np.int64).max)
 _PREFIX = "raster_maker_"
-# what h5py raises on a damaged file that opened (corrupt headers, truncated data)
+#: What h5py raises on a damaged file that opened (corrupt headers, truncated data).
 HDF5_ERRORS = (OSError, RuntimeError, KeyError)
 _DAMAGED_FIX = "Write it again, or copy it again from its source."
 _EXAMPLES = 5
@@ -96,8 +97,8 @@ class SpikesFileError(ValueError):
     population : str, optional
         The population concerned (None for the whole file).
     code : str
-        A short stable name of the problem, the same as
-        :attr:`raster_maker.validation.Problem.code` (e.g. ``'non_finite_time'``).
+        A short stable name of the problem, the same as the ``code`` of a
+        :class:`raster_maker.validation.Problem` (e.g. ``'non_finite_time'``).
     fix : str, optional
         What to do about it (default: run ``raster-maker validate PATH`` for every problem).
 
@@ -141,6 +142,27 @@ class SpikesFileUnreadable(SpikesFileError, OSError):
     """A :class:`SpikesFileError` for a file that cannot be opened or read as HDF5.
 
     Also an ``OSError``, as h5py's own error was, so existing ``except OSError`` still works.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    problem : str
+        What is wrong (missing, a directory, not HDF5, truncated, damaged).
+    population : str, optional
+        The population concerned (None for the whole file).
+    code : str
+        A short stable name of the problem (``'unreadable'`` for every failure to read).
+    fix : str, optional
+        What to do about it (default: run ``raster-maker validate PATH``).
+
+    Examples
+    --------
+    >>> try:
+    ...     read_spikes("no_such_file.h5")
+    ... except OSError as err:
+    ...     print(type(err).__name__, err.code)
+    SpikesFileUnreadable unreadable
     """
 
 
@@ -194,7 +216,23 @@ def _hdf5_errors(path: str, population: str | None = None) -> Iterator[None]:
 
 
 def damaged_problem(err: BaseException) -> str:
-    """What an HDF5 error on a file that opened says: the file is damaged."""
+    """What an HDF5 error on a file that opened says: the file is damaged.
+
+    Parameters
+    ----------
+    err : BaseException
+        The error HDF5 (h5py) raised while reading the file; its first argument is quoted.
+
+    Returns
+    -------
+    str
+        One sentence for :class:`SpikesFileUnreadable`'s ``problem``.
+
+    Examples
+    --------
+    >>> print(damaged_problem(OSError("Can't read data")))
+    HDF5 cannot read it (Can't read data); the file is damaged (truncated or corrupt).
+    """
     text = _one_line(err.args[0] if err.args else err)
     return f"HDF5 cannot read it ({text}); the file is damaged (truncated or corrupt)."
 
@@ -251,7 +289,19 @@ def _open_fix(err: OSError) -> str:
 
 
 def layout_problem(h5: h5py.File) -> Found | None:
-    """No ``/spikes`` group, or the old layout with ``/spikes/timestamps`` and no populations."""
+    """No ``/spikes`` group, or the old layout with ``/spikes/timestamps`` and no populations.
+
+    Parameters
+    ----------
+    h5 : h5py.File
+        The file, open for reading.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(code, message)`` with code ``'no_spikes_group'`` or ``'old_layout'``; None if
+        ``/spikes`` is a group of populations.
+    """
     spikes = h5.get("spikes")
     if not isinstance(spikes, h5py.Group):
         what = "No group '/spikes'" if spikes is None else "'/spikes' is not a group"
@@ -288,7 +338,23 @@ def _populations(spikes: h5py.Group) -> list[str]:
 
 # -- checks shared with validation ------------------------------------------------------
 def dataset_problem(grp: h5py.Group, name: str, population: str) -> Found | None:
-    """A missing, non-1-D or wrongly typed ``timestamps`` or ``node_ids`` dataset."""
+    """A missing, non-1-D or wrongly typed ``timestamps`` or ``node_ids`` dataset.
+
+    Parameters
+    ----------
+    grp : h5py.Group
+        The population's group, ``/spikes/<population>``.
+    name : {'timestamps', 'node_ids'}
+        The dataset to check: timestamps must be floating point, node ids integers.
+    population : str
+        The population's name, for the message.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(code, message)`` with code ``'missing_dataset'``, ``'shape'`` or ``'dtype'``;
+        None if the dataset is fine.
+    """
     kinds, allowed = _KINDS[name]
     obj = grp.get(name)
     if not isinstance(obj, h5py.Dataset):
@@ -320,6 +386,18 @@ def units_problem(timestamps: h5py.Dataset, *, allow_seconds: bool = True) -> Fo
 
     A missing ``units`` means ms. Readers here convert seconds; ``validate`` does not allow
     them (``allow_seconds=False``), because BMTK ignores ``units`` and reads every time as ms.
+
+    Parameters
+    ----------
+    timestamps : h5py.Dataset
+        The population's ``timestamps`` dataset (only its ``units`` attribute is read).
+    allow_seconds : bool
+        Accept ``'s'`` too (default), as the readers here do.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``('units', message)``, or None if the units are allowed.
     """
     scale = time_scale(timestamps)
     if scale == 1.0 or (scale is not None and allow_seconds):
@@ -335,7 +413,18 @@ def units_problem(timestamps: h5py.Dataset, *, allow_seconds: bool = True) -> Fo
 
 
 def length_problem(timestamps: h5py.Dataset, node_ids: h5py.Dataset) -> Found | None:
-    """``timestamps`` and ``node_ids`` of different lengths."""
+    """``timestamps`` and ``node_ids`` of different lengths.
+
+    Parameters
+    ----------
+    timestamps, node_ids : h5py.Dataset
+        The population's two 1-D datasets (only their shapes are read).
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``('shape', message)``, or None if they have one node id per timestamp.
+    """
     if timestamps.shape == node_ids.shape:
         return None
     return (
@@ -346,7 +435,19 @@ def length_problem(timestamps: h5py.Dataset, node_ids: h5py.Dataset) -> Found | 
 
 
 def lowest_time_ms(grp: h5py.Group) -> float:
-    """The earliest time allowed: 0 ms, or the recorded ``tstart_ms`` if that is earlier."""
+    """The earliest time allowed: 0 ms, or the recorded ``tstart_ms`` if that is earlier.
+
+    Parameters
+    ----------
+    grp : h5py.Group
+        The population's group, ``/spikes/<population>``; its ``raster_maker_tstart_ms``
+        attribute is used if it is a finite number.
+
+    Returns
+    -------
+    float
+        The lowest time allowed, in ms (<= 0).
+    """
     raw = grp.attrs.get(_PREFIX + "tstart_ms")
     if isinstance(raw, np.ndarray) and raw.size == 1:
         raw = raw.reshape(-1)[0]
@@ -356,7 +457,28 @@ def lowest_time_ms(grp: h5py.Group) -> float:
 
 
 def times_problem(timestamps: np.ndarray, lowest_ms: float = 0.0) -> Found | None:
-    """Times that are not finite, or earlier than ``lowest_ms``."""
+    """Times that are not finite, or earlier than ``lowest_ms``.
+
+    Parameters
+    ----------
+    timestamps : ndarray
+        The spike times, in ms.
+    lowest_ms : float
+        The earliest time allowed, in ms (see :func:`lowest_time_ms`).
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(code, message)`` with code ``'non_finite_time'`` or ``'negative_time'``; None
+        if every time is finite and >= ``lowest_ms``.
+
+    Examples
+    --------
+    >>> times_problem(np.array([1.0, -2.0]))[0]
+    'negative_time'
+    >>> times_problem(np.array([1.0, 2.0])) is None
+    True
+    """
     n = timestamps.size
     if n == 0:
         return None
@@ -386,7 +508,24 @@ def times_problem(timestamps: np.ndarray, lowest_ms: float = 0.0) -> Found | Non
 
 
 def node_ids_problem(node_ids: np.ndarray) -> Found | None:
-    """Negative node ids, or ids of 2**63 and more (negative ids written as unsigned)."""
+    """Negative node ids, or ids of 2**63 and more (negative ids written as unsigned).
+
+    Parameters
+    ----------
+    node_ids : ndarray
+        The node ids as stored (any integer dtype).
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(code, message)`` with code ``'negative_node_id'`` or ``'huge_node_id'``; None if
+        every id is in 0 .. 2**63 - 1.
+
+    Examples
+    --------
+    >>> node_ids_problem(np.array([3, -1]))[0]
+    'negative_node_id'
+    """
     if node_ids.size == 0:
         return None
     if node_ids.dtype.kind == "i" and node_ids.min() < 0:
@@ -410,8 +549,21 @@ def node_ids_problem(node_ids: np.ndarray) -> Found | None:
 def sorting_claim(grp: h5py.Group) -> tuple[str | None, dict[str, int] | None]:
     """The ``sorting`` label as stored, and the enum's mapping if it is an HDF5 enum.
 
-    ``(None, None)`` without the attribute. The label of an enum is its member's name
-    (or the number, if no member has it); of a string, the string; else its text.
+    The label of an enum is its member's name (or the number, if no member has it); of a
+    string, the string; else its text.
+
+    Parameters
+    ----------
+    grp : h5py.Group
+        The population's group, ``/spikes/<population>``.
+
+    Returns
+    -------
+    label : str or None
+        The claimed order (None without a ``sorting`` attribute). It is returned as
+        stored: it need not be SONATA's (see :func:`sorting_problem`).
+    mapping : dict of {str: int} or None
+        The enum's names and values, or None if the attribute is not an HDF5 enum.
     """
     if "sorting" not in grp.attrs:
         return None, None
@@ -431,7 +583,31 @@ def sorting_claim(grp: h5py.Group) -> tuple[str | None, dict[str, int] | None]:
 def sorting_problem(
     label: str | None, node_ids: np.ndarray, timestamps: np.ndarray
 ) -> Found | None:
-    """A ``sorting`` label that is not SONATA's, or that the spikes' order contradicts."""
+    """A ``sorting`` label that is not SONATA's, or that the spikes' order contradicts.
+
+    Parameters
+    ----------
+    label : str or None
+        The claimed order (see :func:`sorting_claim`); None and ``'none'`` claim nothing.
+    node_ids : ndarray
+        The node ids, in file order.
+    timestamps : ndarray
+        The spike times in ms, in file order.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(code, message)`` with code ``'sorting_invalid'`` (a label other than
+        ``'none'``, ``'by_id'``, ``'by_time'``) or ``'sorting_false'`` (the first spike
+        out of order); None if the claim holds.
+
+    Examples
+    --------
+    >>> sorting_problem("by_time", np.array([0, 1]), np.array([5.0, 2.0]))[0]
+    'sorting_false'
+    >>> sorting_problem("by_id", np.array([0, 1]), np.array([5.0, 2.0])) is None
+    True
+    """
     if label is None or label == "none":
         return None
     if label not in SORTINGS:
@@ -611,6 +787,16 @@ def to_spike_trains(path: str | os.PathLike):
 
     The file is checked first (as :func:`read_spike_arrays`, the ``sorting`` claim
     included: BMTK's node index trusts it), then BMTK reads it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A SONATA spikes file.
+
+    Returns
+    -------
+    bmtk.utils.reports.spike_trains.SpikeTrains
+        BMTK's spike trains of every population in the file.
 
     Raises
     ------
