@@ -60,7 +60,9 @@ from .streams import uniform
 
 __all__ = ["Replay", "ReplayPlan", "SourceTrains", "read_source_trains", "FORMATS", "MAPPINGS"]
 
+#: Values of the ``format`` parameter: the spikes file formats read (``'auto'``: by content).
 FORMATS = ("auto", "sonata", "csv", "nwb")
+#: Values of the ``mapping`` parameter: how target nodes pick source trains.
 MAPPINGS = ("identity", "shuffle", "resample")
 TIME_UNITS = ("auto", "ms", "s")
 MAX_SPIKES_PER_NODE = 1e8  # more is a window mistake, and would not fit in memory
@@ -77,9 +79,10 @@ class SourceTrains:
     """The spike trains of one population of a spikes file, by source node.
 
     Train ``i`` (of node ``node_ids[i]``) is ``times_ms[offsets[i]:offsets[i + 1]]``,
-    sorted.
+    sorted. Made by :func:`read_source_trains` or :meth:`from_spikes`; the fields are
+    also its attributes.
 
-    Attributes
+    Parameters
     ----------
     node_ids : ndarray of uint64
         Sorted unique source node ids (declared units and units with spikes).
@@ -92,7 +95,15 @@ class SourceTrains:
     format : str
         ``'sonata'``, ``'csv'`` or ``'nwb'``.
     span_ms : tuple of float, optional
-        The generation window recorded in a raster_maker file.
+        The generation window ``(tstart_ms, tstop_ms)`` recorded in a raster_maker file
+        (None otherwise).
+
+    Examples
+    --------
+    >>> src = SourceTrains.from_spikes([2, 0, 2], [5.0, 1.0, 3.0], population="v1",
+    ...                                format="csv")
+    >>> src.node_ids.tolist(), src.offsets.tolist(), src.times_ms.tolist()
+    ([0, 2], [0, 1, 3], [1.0, 3.0, 5.0])
     """
 
     node_ids: np.ndarray
@@ -104,7 +115,33 @@ class SourceTrains:
 
     @classmethod
     def from_spikes(cls, node_ids, times_ms, declared=None, **kw: Any) -> SourceTrains:
-        """Group ``(node_ids, times_ms)`` spikes into trains (plus silent ``declared`` ids)."""
+        """Group ``(node_ids, times_ms)`` spikes into trains (plus silent ``declared`` ids).
+
+        Parameters
+        ----------
+        node_ids : array-like of int
+            Node id of each spike (non-negative), in any order.
+        times_ms : array-like of float
+            Time of each spike (ms), aligned with ``node_ids``.
+        declared : array-like of int, optional
+            Node ids the source declares whether they fired or not; each gets a train,
+            empty if it has no spike.
+        **kw
+            The other fields: ``population``, ``format`` and optionally ``span_ms``.
+
+        Returns
+        -------
+        SourceTrains
+            One train per id that fired or is declared, sorted by id; each train's
+            times sorted.
+
+        Examples
+        --------
+        >>> src = SourceTrains.from_spikes([1], [4.0], declared=[0, 1], population=None,
+        ...                                format="csv")
+        >>> src.node_ids.tolist(), src.counts.tolist()
+        ([0, 1], [0, 1])
+        """
         ids = np.asarray(node_ids, dtype=np.uint64)
         times = np.asarray(times_ms, dtype=np.float64)
         same = ids[1:] == ids[:-1]
@@ -127,11 +164,41 @@ class SourceTrains:
         return np.diff(self.offsets)
 
     def train_of_spike(self) -> np.ndarray:
-        """The train index of every spike."""
+        """The train index of every spike.
+
+        Returns
+        -------
+        ndarray of int
+            Aligned with ``times_ms``: the position in ``node_ids`` of the spike's train.
+
+        Examples
+        --------
+        >>> SourceTrains.from_spikes([0, 3, 3], [1.0, 2.0, 4.0], population=None,
+        ...                          format="csv").train_of_spike().tolist()
+        [0, 1, 1]
+        """
         return np.repeat(np.arange(self.node_ids.size), self.counts)
 
     def window(self, w0: float, w1: float) -> SourceTrains:
-        """The same trains holding only the spikes with ``w0 < t <= w1``."""
+        """The same trains holding only the spikes with ``w0 < t <= w1``.
+
+        Parameters
+        ----------
+        w0, w1 : float
+            The window (ms): spikes after ``w0`` and at or before ``w1`` are kept.
+
+        Returns
+        -------
+        SourceTrains
+            The same node ids (a train may become empty) and other fields.
+
+        Examples
+        --------
+        >>> src = SourceTrains.from_spikes([0, 0, 1], [1.0, 2.0, 3.0], population=None,
+        ...                                format="csv")
+        >>> src.window(1.0, 3.0).counts.tolist()
+        [1, 1]
+        """
         inside = (self.times_ms > w0) & (self.times_ms <= w1)
         counts = np.bincount(self.train_of_spike()[inside], minlength=self.node_ids.size)
         offsets = np.zeros_like(self.offsets)
@@ -438,6 +505,10 @@ class Replay(InputModel):
         Tile copies of the window until ``tstop_ms`` (default); else replay it once.
     time_unit : {'auto', 'ms', 's'}
         Unit of the file's times (see :func:`read_source_trains`).
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`): what makes trials of a replay differ.
 
     Examples
     --------
@@ -481,10 +552,44 @@ class Replay(InputModel):
             self.window_ms = _check_window(self.window_ms)
 
     def read(self) -> SourceTrains:
-        """The source trains (read from ``source``)."""
+        """The source trains (read from ``source``), all of them (no window applied).
+
+        Returns
+        -------
+        SourceTrains
+            Times in ms (see :func:`read_source_trains`).
+
+        Raises
+        ------
+        FileNotFoundError, ValueError, ImportError
+            As :func:`read_source_trains`.
+        """
         return read_source_trains(self.source, self.source_population, self.format, self.time_unit)
 
     def plan(self, units: Units, ctx: Context) -> Plan:
+        """A :class:`ReplayPlan`: the source window mapped onto ``units`` and tiled.
+
+        The source is read here (not when the model is made), once per plan.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for (population, sorted node ids, attributes).
+        ctx : Context
+            The generation: seed, population, window, trial and stream namespace.
+
+        Returns
+        -------
+        ReplayPlan
+            The trains of the window ``window_ms`` (or the default window), one per
+            target node as :meth:`source_index` picks them.
+
+        Raises
+        ------
+        ValueError
+            If the source cannot be read, no default window exists, or the mapping
+            cannot map the target nodes (see :meth:`source_index`).
+        """
         src = self.read()
         w0, w1 = self.window_ms or _default_window(src, self.source)
         trains = src.window(w0, w1)
@@ -492,7 +597,30 @@ class Replay(InputModel):
         return ReplayPlan(units.node_ids, trains, index, (w0, w1), ctx, self.repeat)
 
     def source_index(self, node_ids: np.ndarray, src: SourceTrains, ctx: Context) -> np.ndarray:
-        """The source train (index into ``src.node_ids``) of every target node."""
+        """The source train (index into ``src.node_ids``) of every target node.
+
+        Parameters
+        ----------
+        node_ids : ndarray of uint64
+            Sorted target node ids.
+        src : SourceTrains
+            The source trains to pick from.
+        ctx : Context
+            The generation: ``'shuffle'`` draws from its shared network-level generator,
+            ``'resample'`` from each node's network-level stream (the same in every
+            trial).
+
+        Returns
+        -------
+        ndarray of int64
+            Aligned with ``node_ids``: positions into ``src.node_ids``.
+
+        Raises
+        ------
+        ValueError
+            ``'identity'`` with a target id the source lacks, ``'shuffle'`` with fewer
+            source trains than targets, or ``'resample'`` from a source without trains.
+        """
         n_src, n = src.node_ids.size, node_ids.size
         what = f"source '{self.source}'" + (
             f" population '{src.population}'" if src.population else ""
@@ -613,9 +741,33 @@ class ReplayPlan(Plan):
             )
 
     def expected_counts(self) -> np.ndarray:
+        """Spike count of each node: known exactly, as replay draws nothing at random.
+
+        Returns
+        -------
+        ndarray of float
+            Aligned with ``node_ids``: the spikes of its train's copies that fall inside
+            the generation window (by rounding, a shifted spike may land exactly on
+            ``tstart_ms`` or ``tstop_ms``: it is dropped, though counted here).
+        """
         return self._expected.copy()
 
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Spikes of nodes ``node_ids[sl]``: their trains' copies, shifted and clipped.
+
+        Parameters
+        ----------
+        sl : slice
+            Consecutive positions into ``node_ids`` (step 1).
+
+        Returns
+        -------
+        positions : ndarray of int64
+            Index into ``node_ids`` (the whole set) of each spike, non-decreasing.
+        times_ms : ndarray of float64
+            Spike times (ms) strictly inside ``(tstart_ms, tstop_ms)``, sorted within
+            each node.
+        """
         idx = self.source_index[sl]
         offsets = self.trains.offsets
         start, count = offsets[idx], offsets[idx + 1] - offsets[idx]
@@ -639,12 +791,33 @@ class ReplayPlan(Plan):
         return rows[inside] + (sl.start or 0), out[inside]
 
     def metadata(self, duration_s: float) -> dict[str, Any]:
+        """Per-node arrays stored in the file, with each node's source train.
+
+        Parameters
+        ----------
+        duration_s : float
+            Length of the generation window (s), to turn expected counts into rates.
+
+        Returns
+        -------
+        dict
+            ``node_ids``, ``target_rate_hz``, ``source_index`` (index into the source's
+            trains) and ``source_node_ids`` (the source node each target replays).
+        """
         data = super().metadata(duration_s)
         data["source_index"] = self.source_index
         data["source_node_ids"] = self.trains.node_ids[self.source_index]
         return data
 
     def derived(self) -> dict[str, Any]:
+        """What was read and solved: the source and the window, recorded in the file.
+
+        Returns
+        -------
+        dict
+            ``source_format``, ``source_population``, ``n_source_trains``, ``window_ms``
+            (the window used, ``[w0, w1]``) and ``copies`` (tiles of it).
+        """
         return {
             "source_format": self.trains.format,
             "source_population": self.trains.population,
