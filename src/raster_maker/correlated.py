@@ -57,11 +57,12 @@ __all__ = [
     "solve_sigma",
 ]
 
-# Largest fluctuation amplitude. Half of the expected spikes of a unit fall where
-# X > sigma, i.e. in a fraction P(X > sigma) of the time: 0.13% at sigma = 3, and the median
-# of L is exp(-sigma**2 / 2) = 1.1% of its mean. Beyond this the "rate" is a train of rare
-# huge bursts that a run of realistic length does not average; shared spikes (mip, sip,
-# cpp) model such strong synchrony better.
+#: Largest fluctuation amplitude ``sigma``. Half of the expected spikes of a unit fall
+#: where ``X > sigma``, i.e. in a fraction ``P(X > sigma)`` of the time: 0.13% at
+#: ``sigma = 3``, and the median of ``L`` is ``exp(-sigma**2 / 2)`` = 1.1% of its mean.
+#: Beyond this the "rate" is a train of rare huge bursts that a run of realistic length
+#: does not average; shared spikes (``mip``, ``sip``, ``cpp``) model such strong
+#: synchrony better.
 SIGMA_MAX = 3.0
 # Quadrature of a rate distribution: a 2-D Fibonacci lattice (F_23 points, step F_22) on the
 # two uniforms a RateDistribution maps to a rate (a midpoint rule in the first one).
@@ -389,6 +390,20 @@ class Correlated(RateModel):
     correlation_between : float
         Target mean coefficient of pairs in different groups, 0 <= it <= ``correlation``
         (default 0: independent groups); only with ``groups``.
+    process : {'poisson', 'binned', 'gamma'}
+        Spike process (see :class:`~raster_maker.processes.SpikeProcess`); the solution
+        assumes ``'poisson'`` (see Notes).
+    refractory_ms : float
+        Absolute refractory period (ms), 0 for none.
+    order : int
+        Gamma order (``process='gamma'``).
+    dt_ms : float
+        Time grid of the rate profiles (ms), default 1: the fluctuation ``L`` is constant
+        within each bin.
+    transforms : list of dict, optional
+        Spike transforms applied in order to every node's train
+        (``[{"jitter_ms": 2}, {"keep": 0.5}, {"shift_ms": 5}]``; see
+        :mod:`raster_maker.transforms`).
 
     Raises
     ------
@@ -519,6 +534,40 @@ class Correlated(RateModel):
         return out
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
+        """One block per group, its units sharing the group's fluctuation ``L(t)``.
+
+        Solves ``sigma`` (and ``w`` with groups) for the target correlations, then draws
+        the fluctuations of this trial; the solution is what :meth:`derived` records.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes to generate for.
+        tstart_ms, tstop_ms : float
+            The generation window (ms).
+        seed : int
+            Root seed.
+        ctx : Context, optional
+            The generation's streams; None for the plain streams of
+            ``(seed, units.population)``.
+
+        Returns
+        -------
+        list of Block
+            Without ``groups`` one block ``'all'``; with them one per non-empty group (key:
+            the attribute value or assembly name) plus, for assemblies, a block
+            ``'(none)'`` of the units in no assembly at a constant profile. Each unit's
+            rate scale is its mean rate (Hz), drawn from ``rate_hz`` (per-unit streams
+            that trials share).
+
+        Raises
+        ------
+        ValueError
+            If ``correlation`` or ``correlation_between`` is above the largest value
+            reachable for these rates (and groups).
+        KeyError
+            If ``groups`` names a node attribute the units do not have.
+        """
         ctx = ctx if ctx is not None else Context(seed, units.population, tstart_ms, tstop_ms)
         rates = self._rates(self._dist, units, seed, ctx)
         group, names = self._group_index(units, ctx)
@@ -556,9 +605,42 @@ class Correlated(RateModel):
         return out
 
     def extra_metadata(self, units: Units, ctx: Context) -> dict[str, Any]:
+        """The assemblies, when ``groups`` makes them (called after :meth:`blocks`).
+
+        Parameters
+        ----------
+        units : Units
+            The nodes generated for.
+        ctx : Context
+            The generation.
+
+        Returns
+        -------
+        dict
+            :meth:`Assemblies.to_metadata <raster_maker.assemblies.Assemblies.to_metadata>`
+            arrays with ``{"assemblies": ...}`` groups; empty otherwise.
+        """
         return self._assemblies.to_metadata() if self._assemblies is not None else {}
 
     def derived(self, units: Units, ctx: Context) -> dict[str, Any]:
+        """The solution of the last :meth:`blocks`, recorded with the provenance.
+
+        Parameters
+        ----------
+        units : Units
+            The nodes generated for.
+        ctx : Context
+            The generation.
+
+        Returns
+        -------
+        dict
+            ``sigma`` (the fluctuation's amplitude), ``max_correlation`` (the coefficient
+            at :data:`SIGMA_MAX`), ``correlation_drawn_rates`` (the mean coefficient
+            predicted for the drawn rates, None without a pair of live units); with
+            ``groups`` also ``w`` (the share of the fluctuation common to all groups) and
+            ``correlation_between_drawn_rates``.
+        """
         return dict(self._solution)
 
 
