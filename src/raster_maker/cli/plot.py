@@ -10,6 +10,7 @@ import numpy as np
 
 from . import CLIError
 
+#: Suffixes of the figure files ``--output`` may name (matplotlib's format is the suffix).
 FORMATS = (".png", ".pdf", ".svg")
 
 HELP = """\
@@ -37,6 +38,13 @@ With --correlations (the default for the correlated, mip, sip and cpp generators
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``plot`` sub-command to the ``raster-maker`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the main parser; the new parser's ``func`` is :func:`run`.
+    """
     p = sub.add_parser(
         "plot",
         help="draw the inputs figure (panels A-E) of a spikes file",
@@ -127,6 +135,57 @@ def plot_file(
     The assemblies figure for a stimulus population (or when ``assemblies``: an error
     without a schedule), else the inputs figure; the correlation panels when
     ``correlations`` or when the population was made by a correlated generator.
+
+    Parameters
+    ----------
+    spikes : str
+        The SONATA spikes file.
+    output : str, optional
+        The figure file, ending in ``.png``, ``.pdf`` or ``.svg``; default ``spikes``
+        with the suffix ``.png``. An existing file is replaced (only once the figure is
+        saved whole).
+    population : str, optional
+        The population to draw (default: the first).
+    group : str, optional
+        The functional group of the raster (panel D); default the first. Giving it asks
+        for the inputs figure of a stimulus population.
+    reference_rates : str, optional
+        A file of firing rates (Hz) to compare with in panel E: a ``.npy`` array or text
+        (numbers separated by whitespace or commas). Giving it asks for the inputs figure
+        of a stimulus population.
+    reference_label : str
+        The legend label of the reference rates.
+    dpi : float
+        Resolution of a ``.png`` (dots per inch).
+    correlations : bool
+        Add the correlation panels F and G (always for the correlated, mip, sip and cpp
+        generators).
+    windows_ms : list of float, optional
+        Counting windows of panel F (ms); default those of
+        :func:`~raster_maker.plotting.correlation_figure_data`.
+    assemblies : bool
+        Draw the assemblies figure (the default for a stimulus population; an error for
+        a population without a schedule).
+    layer : int, optional
+        The stimulus layer to draw, for a ``layers`` input with several; implies
+        ``assemblies``.
+    bin_ms : float
+        Bin of the assemblies' measured and scheduled rates (ms).
+
+    Returns
+    -------
+    pathlib.Path
+        The figure file written.
+
+    Raises
+    ------
+    CLIError
+        If ``output`` has another suffix, or ``reference_rates`` holds other than numbers.
+    SpikesFileError
+        If the spikes file is missing, unreadable or malformed.
+    ValueError
+        If the assemblies figure is asked for a population without a schedule (the
+        message says what is missing).
     """
     out = Path(output) if output else Path(spikes).with_suffix(".png")
     if out.suffix.lower() not in FORMATS:
@@ -166,6 +225,20 @@ def plot_file(
 
 
 def run(args: argparse.Namespace) -> int:
+    """Draw the figure of ``args.spikes`` and print the path of the file written.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``spikes``, ``output``, ``population``, ``group``,
+        ``reference_rates``, ``reference_label``, ``dpi``, ``correlations``, ``windows``,
+        ``assemblies``, ``layer``, ``bin_ms``); see :func:`plot_file`.
+
+    Returns
+    -------
+    int
+        The exit status (0).
+    """
     out = plot_file(
         args.spikes,
         args.output,

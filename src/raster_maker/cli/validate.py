@@ -26,6 +26,13 @@ node ids of an input reading this file lie in its node set.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``validate`` sub-command to the ``raster-maker`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-parsers of the main parser; the new parser's ``func`` is :func:`run`.
+    """
     p = sub.add_parser(
         "validate",
         help="check a spikes file against SONATA (and a simulation config); list every problem",
@@ -39,7 +46,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def validate_spikes(path: str, config: str | None = None, strict: bool = False) -> tuple[int, str]:
-    """Return the exit status and the report ``raster-maker validate`` prints."""
+    """Return the exit status and the report ``raster-maker validate`` prints.
+
+    Parameters
+    ----------
+    path : str
+        The spikes file (from any tool).
+    config : str, optional
+        A SONATA simulation config to check the file against (its network's populations
+        and node ids, the run's window, the node sets of inputs reading the file).
+    strict : bool
+        Warnings fail too (exit status 1), not only errors.
+
+    Returns
+    -------
+    status : int
+        1 if any problem is an error (or, with ``strict``, a warning), else 0.
+    text : str
+        One line per problem (see :func:`raster_maker.validation.format_problems`) and
+        a summary line, or ``'PATH: OK'``.
+
+    See Also
+    --------
+    raster_maker.validation.validate_file : The problems, as objects.
+    """
     from ..validation import format_problems, validate_file
 
     problems = validate_file(path, config)
@@ -52,6 +82,18 @@ def validate_spikes(path: str, config: str | None = None, strict: bool = False) 
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the problems of ``args.spikes``; the exit status says if any is an error.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options (``spikes``, ``config``, ``strict``).
+
+    Returns
+    -------
+    int
+        The exit status of :func:`validate_spikes`: 1 if the file fails, else 0.
+    """
     status, text = validate_spikes(args.spikes, args.config, args.strict)
     print(text)
     return status
