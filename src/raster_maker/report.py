@@ -2034,6 +2034,12 @@ def _attr(val: Any) -> Any:
 def describe_file(path: str | os.PathLike) -> dict[str, Any]:
     """What a spikes file holds: populations, counts, time range, sorting, attributes.
 
+    Parameters
+    ----------
+    path : str or path-like
+        A SONATA spikes file, from any tool. Its datasets are described as stored: the
+        ``sorting`` label is reported, not checked.
+
     Returns
     -------
     dict
@@ -2041,7 +2047,7 @@ def describe_file(path: str | os.PathLike) -> dict[str, Any]:
         "n_nodes_firing", "node_id_min", "node_id_max", "t_first_ms", "t_last_ms",
         "sorting" (label as stored), "sorting_type" ('enum' or the type it has),
         "timestamps_dtype", "node_ids_dtype", "compression", "attrs" (other attributes),
-        "provenance" (see :func:`~raster_maker.sonata.read_provenance`), "metadata"
+        "provenance" (see :func:`~raster_maker.reading.read_provenance`), "metadata"
         (names and shapes of the recorded datasets)}, ...]}``. JSON-able.
 
     Raises
