@@ -83,9 +83,6 @@ nitpick_ignore_regex = [
 # Unresolved references in docstrings of files the docs do not own yet (fix the
 # docstring, then delete the line): (role, target).
 nitpick_ignore = [
-    ("py:attr", "raster_maker.validation.Problem.code"),  # reading.py: Problem has no 'code' doc
-    # report.py describe_file: write :func:`~raster_maker.reading.read_provenance`
-    ("py:func", "raster_maker.sonata.read_provenance"),
     ("py:func", "read_metadata"),  # sonata.py: ~raster_maker.reading.read_metadata
 ]
 
