@@ -2071,7 +2071,7 @@ def describe_file(path: str | os.PathLike) -> dict[str, Any]:
 def _describe_file(path: str | os.PathLike) -> dict[str, Any]:
     import h5py
 
-    from .reading import _open
+    from .reading import _open, time_scale
 
     out: dict[str, Any] = {"path": str(path), "populations": []}
     with _open(path) as h5:
@@ -2081,6 +2081,8 @@ def _describe_file(path: str | os.PathLike) -> dict[str, Any]:
         for pop in pops:
             grp = spikes[pop]
             ts = grp["timestamps"][:] if "timestamps" in grp else np.zeros(0)
+            if "timestamps" in grp and time_scale(grp["timestamps"]) == 1000.0:
+                ts = ts * 1000.0  # a file in seconds: report ms, as the readers do
             ids = grp["node_ids"][:] if "node_ids" in grp else np.zeros(0, np.uint64)
             label, kind = None, None
             if "sorting" in grp.attrs:
