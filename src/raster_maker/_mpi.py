@@ -196,23 +196,20 @@ def write_parallel(
             writer.abort()
             raise
 
+    layout = _rounds(len(items), size, round_batches, rank)
+    # drawing starts now, on its own thread, while rank 0 makes the file
+    own = _prefetch(mapper(func, [items[i] for mine in layout for i in mine]), round_batches)
     tmp = _agree(comm, prepare)
-    step = size * round_batches
-    rounds = [
-        items[k + rank * round_batches : k + (rank + 1) * round_batches]
-        for k in range(0, len(items), step)
-    ]
     order = _OrderTracker()
     total = 0
     try:
-        own = mapper(func, [it for group in rounds for it in group])
         with h5py.File(tmp, "r+", driver="mpio", comm=comm) as h5:
             grp = h5["spikes"][population]
             datasets = (grp["node_ids"], grp["timestamps"])
             collective = h5p.create(h5p.DATASET_XFER)
             collective.set_dxpl_mpio(h5fd.MPIO_COLLECTIVE)
-            for group in rounds:
-                parts = [next(own) for _ in group]
+            for mine in layout:
+                parts = [next(own) for _ in mine]
                 ids = _concat([p[0] for p in parts], np.uint64)
                 ts = _concat([p[1] for p in parts], np.float64)
                 times_sorted = order.by_time and bool(np.all(ts[1:] >= ts[:-1]))
@@ -244,6 +241,47 @@ def write_parallel(
 
     path = _agree(comm, commit)
     return total, path
+
+
+def _prefetch(results: Iterator[Any], depth: int) -> Iterator[Any]:
+    """Run the iterator ``results`` on a thread from now on, ``depth`` items ahead."""
+    import queue
+    import threading
+
+    box: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    done = object()
+
+    def work() -> None:
+        try:
+            for item in results:
+                box.put((True, item))
+        except BaseException as err:  # handed to the consumer
+            box.put((False, err))
+        box.put((True, done))
+
+    threading.Thread(target=work, name="raster_maker-draw", daemon=True).start()
+
+    def consume() -> Iterator[Any]:
+        while True:
+            ok, item = box.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+
+    return consume()
+
+
+def _rounds(n_items: int, size: int, per_rank: int, rank: int) -> list[range]:
+    """Item indices of ``rank`` in each round: rounds of up to ``size * per_rank`` items, each
+    cut into ``size`` consecutive runs as equal as can be (every rank gets work)."""
+    out = []
+    step = size * per_rank
+    for start in range(0, n_items, step):
+        n = min(step, n_items - start)
+        out.append(range(start + rank * n // size, start + (rank + 1) * n // size))
+    return out
 
 
 def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
