@@ -88,9 +88,14 @@ class Units:
         if ids.dtype.kind not in "ui" or (ids.dtype.kind == "i" and ids.min() < 0):
             raise ValueError(f"'node_ids' must be non-negative integers, got {ids[:5]!r}...")
         ids = ids.astype(np.uint64)
-        uniq = np.unique(ids)
-        if uniq.size != ids.size:
-            raise ValueError(f"'node_ids' of population '{self.population}' contain duplicates.")
+        if ids.size > 1 and np.all(ids[1:] > ids[:-1]):  # already sorted and unique (common)
+            uniq = ids
+        else:
+            uniq = np.unique(ids)
+            if uniq.size != ids.size:
+                raise ValueError(
+                    f"'node_ids' of population '{self.population}' contain duplicates."
+                )
         object.__setattr__(self, "node_ids", uniq)
 
     def attribute(self, name: str) -> np.ndarray:
