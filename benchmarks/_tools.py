@@ -78,7 +78,43 @@ def ours_call(wl: Workload) -> tuple[str, dict]:
         return "poisson", {"rate_hz": wl.rate_hz}
     if wl.kind == "sin":
         return "rhythmic", {"rates": wl.rate_hz, "frequency_hz": wl.frequency_hz, "depth": wl.depth}
-    raise ValueError(f"Invalid workload kind {wl.kind!r}. Allowed: groups, constant, sin.")
+    if wl.kind == "stimulus":
+        sd = 0.75 * wl.baseline_hz
+        return "layers", {
+            "layers": [
+                {
+                    "generator": "poisson",
+                    "rate_hz": {"preset": "lognormal", "mean_hz": wl.baseline_hz, "sd_hz": sd},
+                },
+                {
+                    "generator": "stimulus",
+                    "assemblies": {"method": "random", "n": wl.n_assemblies},
+                    "pattern": "short",
+                    "on_ms": 1000.0,
+                    "off_ms": 500.0,
+                    "burst_hz": wl.rate_hz,
+                    "off_hz": 0.0,
+                    "silent_hz": 0.0,
+                },
+            ]
+        }
+    if wl.kind == "correlated":
+        return "correlated", {
+            "rate_hz": wl.rate_hz,
+            "correlation": wl.correlation,
+            "window_ms": wl.window_ms,
+        }
+    if wl.kind == "cpp":
+        return "cpp", {"rate_hz": wl.rate_hz, "amplitude_distribution": _cpp_amplitudes(wl)}
+    raise ValueError(
+        f"Invalid workload kind {wl.kind!r}. Allowed: groups, constant, sin, stimulus, "
+        "correlated, cpp."
+    )
+
+
+def _cpp_amplitudes(wl: Workload) -> dict[int, float]:
+    """Events of one unit, or of ``event_size`` units with probability ``event_share``."""
+    return {1: 1.0 - wl.event_share, wl.event_size: wl.event_share}
 
 
 def load_ours() -> Runner:
@@ -136,6 +172,8 @@ def load_bmtk() -> Runner:
     from bmtk.utils.reports.spike_trains import PoissonSpikeGenerator
 
     def run(wl: Workload, n_units: int, seed: int, path: str) -> None:
+        if wl.kind not in ("constant", "sin", "groups"):
+            raise SkipTool(f"BMTK has no {wl.kind} inputs (the 'bmtool' peer runs W4)")
         psg = PoissonSpikeGenerator(population=POPULATION, seed=seed, output_units="ms")
         t_s = wl.tstop_ms / 1000.0
         if wl.kind == "constant":
@@ -169,6 +207,8 @@ def load_elephant() -> Runner:
     from elephant.spike_train_generation import (
         NonStationaryPoissonProcess,
         StationaryPoissonProcess,
+        compound_poisson_process,
+        single_interaction_process,
     )
 
     def signal(rate_hz: np.ndarray):
@@ -176,7 +216,26 @@ def load_elephant() -> Runner:
 
     def run(wl: Workload, n_units: int, seed: int, path: str) -> None:
         np.random.seed(seed)  # Elephant draws from numpy's global generator
-        if wl.kind == "constant":  # one process, n trains (faster than a process per unit)
+        if wl.kind == "stimulus":
+            raise SkipTool("Elephant has no stimulus protocols (the 'bmtool' peer runs W4)")
+        if wl.kind == "correlated":  # equivalent work: SIP with count correlation ~ rc / r
+            trains = single_interaction_process(
+                rate=wl.rate_hz * pq.Hz,
+                coincidence_rate=wl.correlation * wl.rate_hz * pq.Hz,
+                t_stop=wl.tstop_ms * pq.ms,
+                n_spiketrains=n_units,
+                coincidences="stochastic",
+            )
+            trains = [t.magnitude for t in trains]
+        elif wl.kind == "cpp":
+            amps = np.zeros(n_units + 1)
+            for j, p in _cpp_amplitudes(wl).items():
+                amps[min(j, n_units)] += p
+            trains = compound_poisson_process(
+                rate=wl.rate_hz * pq.Hz, amplitude_distribution=amps, t_stop=wl.tstop_ms * pq.ms
+            )
+            trains = [t.rescale(pq.ms).magnitude for t in trains]
+        elif wl.kind == "constant":  # one process, n trains (faster than a process per unit)
             proc = StationaryPoissonProcess(
                 rate=wl.rate_hz * pq.Hz, t_start=0 * pq.ms, t_stop=wl.tstop_ms * pq.ms
             )
@@ -210,6 +269,8 @@ def _legacy_driver(writer_cls, make_noise, make_save_spikes) -> Runner:
     def run(wl: Workload, n_units: int, seed: int, path: str) -> None:
         from scipy.stats import levy_stable
 
+        if wl.kind not in ("constant", "sin", "groups"):
+            raise SkipTool(f"the original API has no {wl.kind} inputs")
         np.random.seed(seed)
         writer = writer_cls(
             path, ["spikes", POPULATION], ["timestamps", "node_ids"], [np.float64, np.uint64]
@@ -251,6 +312,54 @@ def load_legacy() -> Runner:
     return _legacy_driver(SonataWriter, make_noise, make_save_spikes)
 
 
+# -- bmtool's stimulus module (W4) ------------------------------------------------------------
+def load_bmtool() -> Runner:
+    """bmtool 0.8.7's StimulusBuilder route: its own assemblies, pattern and baseline code.
+
+    bmtool pins neuron==8.2.4 and pulls pandas 3, which breaks BMTK's node filters, so it is
+    installed without its dependencies (``pip install --no-deps bmtool==0.8.7``); its
+    stimulus module needs only numpy and BMTK. The builder is made without a config (its
+    ``nodes`` table is the benchmark's units), then ``create_assemblies``,
+    ``generate_background`` and ``generate_stimulus`` run as a user's script calls them;
+    they write two files (baseline and stimulus), ours writes one layered population.
+    """
+    import os
+
+    import pandas as pd
+
+    try:
+        from bmtool.stimulus.core import StimulusBuilder
+    except ImportError as err:
+        raise SkipTool(f"bmtool is not installed (pip install --no-deps bmtool): {err}") from None
+
+    def run(wl: Workload, n_units: int, seed: int, path: str) -> None:
+        if wl.kind != "stimulus":
+            raise SkipTool(f"bmtool has no {wl.kind} inputs")
+        sb = StimulusBuilder.__new__(StimulusBuilder)
+        sb.config, sb.assemblies, sb.net_seed, sb.psg_seed = None, {}, seed, seed
+        sb.rng = np.random.default_rng(seed)
+        sb.nodes = {POPULATION: pd.DataFrame({"pop_name": "bench"}, index=np.arange(n_units))}
+        sb.create_assemblies("stim", POPULATION, method="random", n_assemblies=wl.n_assemblies)
+        t_s = wl.tstop_ms / 1000.0
+        params = {"bench": {"mean_firing_rate": wl.baseline_hz, "stdev": 0.75 * wl.baseline_hz}}
+        base = path + ".baseline.h5"
+        sb.generate_background(base, POPULATION, params, t_start=0.0, t_stop=t_s)
+        sb.generate_stimulus(
+            path,
+            "short",
+            "stim",
+            population=POPULATION,
+            firing_rate=(0.0, wl.rate_hz, 0.0),
+            on_time=1.0,
+            off_time=0.5,
+            t_start=0.0,
+            t_stop=t_s,
+        )
+        os.remove(base)  # the stimulus file stands for both in the spike count
+
+    return run
+
+
 ORIGINAL_ENV = "RASTER_MAKER_ORIGINAL"  # path of the original module, for the 'original' peer
 
 
@@ -287,8 +396,9 @@ TOOLS: dict[str, Callable[[], Runner]] = {
     "legacy": load_legacy,
     "original": load_original,
     "h5py-raw": load_h5py_raw,
+    "bmtool": load_bmtool,
 }
-PEERS = ("bmtk", "elephant", "legacy")  # what --peers all means ('original' is opt-in)
+PEERS = ("bmtk", "elephant", "legacy", "bmtool")  # what --peers all means ('original' is opt-in)
 
 
 def peer_units(wl: Workload, full_peers: bool) -> int:

@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/run.py [--workloads W1,W2,W2-sin,W3] [--peers all|none|bmtk,elephant,legacy]
+    python benchmarks/run.py [--workloads W1,...,W5-cpp]
+                             [--peers all|none|bmtk,elephant,legacy,bmtool,h5py-raw]
                              [--repeat N] [--quick] [--full-peers] [--json out.json]
 
 Every (tool, workload, repeat) runs in a fresh Python process so that timings and peak
@@ -48,6 +49,14 @@ TARGETS = [
         "{:.1f} M/s",
     ),
     ("W3", "wall <= 1.5 s", lambda r: r["wall_s"], lambda v: v <= 1.5, "{:.2f} s"),
+    ("W4", "wall < 1 s", lambda r: r["wall_s"], lambda v: v < 1.0, "{:.2f} s"),
+    (
+        "W5",
+        "throughput >= 10 M spikes/s",
+        lambda r: r["rate"] / 1e6,
+        lambda v: v >= 10,
+        "{:.1f} M/s",
+    ),
     (
         "W3",
         "peak memory <= 300 MB (whole process)",
@@ -62,6 +71,7 @@ RATIO_TARGETS = [
     ("W1", "legacy", 20.0),
     ("W2", "bmtk", 100.0),
     ("W2", "h5py-raw", 1 / 2.5),
+    ("W4", "bmtool", 100.0),
 ]
 # MPI: N ranks against 1 rank with 1 thread, per write path (run.py --mpi N)
 MPI_TARGETS = {
@@ -414,7 +424,7 @@ def parse_args(argv: list[str] | None):
     )
     p.add_argument(
         "--workloads",
-        default="W1,W2,W2-sin,W3",
+        default="W1,W2,W2-sin,W3,W4,W5,W5-cpp",
         help="comma-separated, from: " + ", ".join(FULL) + " (default: all)",
     )
     p.add_argument(
