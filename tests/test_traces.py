@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import integrate, optimize, stats
 
@@ -366,3 +367,23 @@ def test_rate_trace_arrays_are_read_only():
 def test_bad_traces_are_refused(make, exc, match):
     with pytest.raises(exc, match=match):
         make()
+
+
+def test_poisson_takes_a_trace_in_bmtks_form_from_a_config():
+    """``profile`` as BMTK's firing_rate + times (s) dict: the same spikes as the object."""
+    import raster_maker as rm
+
+    spec = {"firing_rate": [0.0, 40.0, 40.0, 0.0], "times": [0.0, 0.5, 1.5, 2.0]}
+    ids = np.arange(500)
+    by_dict = rm.generate(
+        "poisson", "p", ids, 0.0, 2000.0, params={"rate_hz": 1.0, "profile": spec}, seed=5
+    )
+    by_object = rm.generate(
+        rm.Poisson(rate_hz=1.0, profile=RateTrace.from_dict(spec)), "p", ids, 0.0, 2000.0, seed=5
+    )
+    pd.testing.assert_frame_equal(by_dict.spikes, by_object.spikes)
+    counts = np.histogram(by_dict.spikes["timestamps"], bins=[0, 500, 1500, 2000])[0]
+    for n, mu in zip(counts, ids.size * np.array([10.0, 40.0, 10.0]), strict=True):
+        assert stats.poisson.ppf(P / 2, mu) <= n <= stats.poisson.isf(P / 2, mu)
+    with pytest.raises(TypeError, match=r"'profile' must be a raster_maker Profile or a rate"):
+        rm.generate("poisson", "p", ids, 0.0, 10.0, params={"profile": [1, 2]}, seed=1)

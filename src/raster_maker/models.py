@@ -393,8 +393,12 @@ class Poisson(RateModel):
     rate_hz : float, dict or RateDistribution
         Per-unit mean rate: a number (Hz), a preset dict (``{"preset": "levy_exp"}``) or a
         distribution.
-    profile : Profile, optional
-        Shared modulation (dimensionless); default constant 1.
+    profile : Profile or dict, optional
+        Shared modulation (dimensionless, multiplies ``rate_hz``); default constant 1. From
+        a config, a rate trace in BMTK's own form: ``{"firing_rate": [...], "times":
+        [... s]}`` or ``{"firing_rate": [...], "times_ms": [...]}`` (piecewise linear, drawn
+        exactly; see :class:`~raster_maker.traces.RateTrace`), with ``rate_hz: 1`` to take
+        the trace's values as Hz.
     process : {'poisson', 'binned', 'gamma'}
         Spike process (see :class:`~raster_maker.processes.SpikeProcess`).
     refractory_ms : float
@@ -411,7 +415,7 @@ class Poisson(RateModel):
     Raises
     ------
     TypeError
-        If ``profile`` is not a :class:`~raster_maker.profiles.Profile`.
+        If ``profile`` is neither a :class:`~raster_maker.profiles.Profile` nor a trace dict.
     ValueError
         If ``rate_hz`` or a process parameter is invalid.
 
@@ -433,9 +437,14 @@ class Poisson(RateModel):
         self.rate_hz = as_rate_distribution(self.rate_hz)
         if self.profile is None:
             self.profile = Constant(1.0)
+        if isinstance(self.profile, dict):  # BMTK's firing_rate + times form, from a config
+            from .traces import RateTrace
+
+            self.profile = RateTrace.from_dict(self.profile)
         if not isinstance(self.profile, Profile):
             raise TypeError(
-                f"'profile' must be a raster_maker Profile, got {type(self.profile).__name__}."
+                f"'profile' must be a raster_maker Profile or a rate trace dict "
+                f'({{"firing_rate": [...], "times": [...]}}), got {type(self.profile).__name__}.'
             )
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
