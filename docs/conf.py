@@ -80,11 +80,6 @@ nitpick_ignore_regex = [
     # private bases shown by :show-inheritance: are not documented
     (r"py:class", r"raster_maker\.(\w+\.)*_\w+(\.\w+)*"),
 ]
-# Unresolved references in docstrings of files the docs do not own yet (fix the
-# docstring, then delete the line): (role, target).
-nitpick_ignore = [
-    ("py:func", "read_metadata"),  # sonata.py: ~raster_maker.reading.read_metadata
-]
 
 # -- autodoc / autosummary ------------------------------------------------------------
 autosummary_generate = False  # the module pages below list and document every name
@@ -106,15 +101,9 @@ numpydoc_validate = True
 # section when it returns something (RT01), a summary (SS01/ES01 are not required) and
 # well formed sections (GL06/GL07: unknown or mis-ordered sections).
 numpydoc_validation_checks = {"GL06", "GL07", "GL08", "PR01", "PR02", "PR04", "RT01", "SS01"}
-# Names that do not pass yet, in files whose owners fix them (see docs/validation_todo.txt;
-# one regex per line, matched against the full name). Emptying this list is the goal.
-_todo = HERE / "validation_todo.txt"
+# Every public name passes; only dunder and private members (dataclass machinery) are
+# not checked.
 numpydoc_validation_exclude = {
-    line.strip()
-    for line in _todo.read_text().splitlines()
-    if line.strip() and not line.startswith("#")
-} | {
-    # dunder and private members, dataclass machinery
     r"\.__\w+__$",
     r"\._\w+$",
 }

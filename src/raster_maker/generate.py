@@ -46,7 +46,33 @@ BATCH_SPIKES = 250_000  # expected spikes per batch: bounds memory, and keeps ar
 
 @dataclass
 class GenerationResult:
-    """What one generation produced (per population)."""
+    """What one generation produced (one population, one trial).
+
+    Returned by :func:`generate`; on every MPI rank it holds rank 0's counts and path
+    (the spikes themselves are only on rank 0, and only when kept in memory).
+
+    Parameters
+    ----------
+    population : str
+        Name of the population generated.
+    n_nodes : int
+        Number of units (node ids) generated.
+    n_spikes : int
+        Number of spikes drawn, over all units.
+    seed : int
+        Root seed used (the drawn one when none was given): passing it again
+        regenerates the same spikes.
+    tstart_ms, tstop_ms : float
+        Time window of the spikes (ms).
+    path : str or None
+        File written, or None when the spikes were kept in memory.
+    spikes : DataFrame or None
+        The spikes when kept in memory (``output=None``): columns ``node_ids``
+        (uint64) and ``timestamps`` (float64, ms), in node-id order and, within a
+        node, in time order. None when they were written to a file.
+    trial : int
+        Index of the trial drawn (0 for a single trial).
+    """
 
     population: str
     n_nodes: int
@@ -88,10 +114,66 @@ def iter_spikes(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(node_ids, timestamps_ms)`` chunks, in node-id order, times sorted per node.
 
-    ``threads`` (default: the number of CPUs, at most 4; 1 per rank under MPI) draw
-    batches in parallel. With an MPI communicator ``comm`` the batches are split across
-    its ranks and only rank 0 yields (all of them, in order). The output depends on
-    neither.
+    The units are cut into consecutive batches of about ``batch_spikes`` expected
+    spikes, each drawn from the units' own streams, so the spikes depend neither on the
+    batch size, nor on ``threads``, nor on the number of MPI ranks.
+
+    Parameters
+    ----------
+    model : InputModel
+        The input model (e.g. from :func:`~raster_maker.registry.make_model`).
+    units : Units
+        The units to draw: population, node ids and, if the model needs them, node
+        attributes.
+    tstart_ms, tstop_ms : float
+        Time window (ms); ``tstop_ms`` must be greater than ``tstart_ms``.
+    seed : int
+        Root seed (non-negative).
+    batch_spikes : int
+        Expected number of spikes per batch (default 250 000): bounds the memory of a
+        chunk. A unit is never split, so one unit with more expected spikes is a batch
+        of its own.
+    plan : Plan, optional
+        A plan already built for these units and this window (as :func:`generate`
+        does); then ``seed``, ``trial`` and ``redraw_rates`` are not used. Default:
+        ``model.build_plan`` is called.
+    threads : int, optional
+        Threads drawing batches in parallel. Default: the number of CPUs, at most 4;
+        1 per rank when ``comm`` is given.
+    comm : mpi4py communicator, optional
+        Split the batches across the ranks of ``comm`` (every rank must call this with
+        the same arguments); only rank 0 yields, all the chunks in order. Default None:
+        everything is drawn in this process.
+    trial : int
+        Which trial to draw (default 0); see :func:`generate`.
+    redraw_rates : bool
+        Draw per-unit rates and assemblies anew in every trial too (default False).
+
+    Yields
+    ------
+    node_ids : ndarray of uint64
+        Node id of each spike of the chunk, non-decreasing (continuing from the
+        previous chunk).
+    timestamps_ms : ndarray of float64
+        Spike times (ms), in time order within each node.
+
+    Raises
+    ------
+    TypeError
+        If ``tstart_ms`` or ``tstop_ms`` is not a real number.
+    ValueError
+        If they are not finite or ``tstop_ms <= tstart_ms``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_maker.generate import iter_spikes, make_model
+    >>> from raster_maker.models import Units
+    >>> model = make_model("poisson", {"rate_hz": 5.0})
+    >>> chunks = list(iter_spikes(model, Units("bg", np.arange(10)), 0.0, 1000.0, seed=1))
+    >>> ids = np.concatenate([c[0] for c in chunks])
+    >>> bool(np.all(np.diff(ids.astype(np.int64)) >= 0))
+    True
     """
     if threads is None:
         threads = 1 if comm is not None else min(4, os.cpu_count() or 1)
@@ -229,7 +311,45 @@ def provenance(
     seed: int,
     trial: int = 0,
 ) -> dict[str, Any]:
-    """The attributes recorded on ``/spikes/<population>`` so a file can be regenerated."""
+    """Return the attributes recorded on ``/spikes/<population>`` to regenerate a file.
+
+    Parameters
+    ----------
+    model : InputModel
+        The model that drew the spikes (its name and parameters are recorded).
+    units : Units
+        The units drawn (their number and a SHA-1 digest of their node ids are
+        recorded).
+    tstart_ms, tstop_ms : float
+        Time window (ms).
+    seed : int
+        Root seed (recorded as a decimal string: it may not fit in an HDF5 integer).
+    trial : int
+        Trial index; recorded only when it is not 0.
+
+    Returns
+    -------
+    dict
+        ``raster_maker_version``, ``raster_maker_generator``, ``raster_maker_params``
+        (a dict, stored as JSON), ``raster_maker_seed`` (str),
+        ``raster_maker_tstart_ms`` and ``raster_maker_tstop_ms`` (float, ms),
+        ``raster_maker_n_nodes`` (int), ``raster_maker_node_ids_sha1`` (hex str of the
+        node ids as little-endian uint64) and, for a trial other than 0,
+        ``raster_maker_trial`` (int).
+
+    See Also
+    --------
+    raster_maker.reading.read_provenance : Read these attributes back from a file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_maker.generate import make_model, provenance
+    >>> from raster_maker.models import Units
+    >>> attrs = provenance(make_model("poisson"), Units("bg", np.arange(3)), 0.0, 500.0, 7)
+    >>> attrs["raster_maker_generator"], attrs["raster_maker_seed"]
+    ('poisson', '7')
+    """
     out = {
         "raster_maker_version": __version__,
         "raster_maker_generator": model.name,
@@ -250,8 +370,32 @@ def _ids_digest(ids: np.ndarray) -> str:
 
 
 def trial_path(output: str | os.PathLike, trial: int) -> Path:
-    """The file of trial ``trial``: ``{trial}`` in the name is replaced, else ``_trial<k>``
-    goes before the suffix (``stim.h5`` -> ``stim_trial0.h5``)."""
+    """Return the file name of one trial of a multi-trial output.
+
+    ``{trial}`` in ``output`` is replaced by the trial index; without it, ``_trial<k>``
+    goes before the suffix (``stim.h5`` -> ``stim_trial0.h5``).
+
+    Parameters
+    ----------
+    output : str or path-like
+        The output name given for all trials, e.g. ``"stim.h5"`` or
+        ``"stim_{trial}.h5"``.
+    trial : int
+        Trial index.
+
+    Returns
+    -------
+    Path
+        The file of that trial (in the folder of ``output``).
+
+    Examples
+    --------
+    >>> from raster_maker.generate import trial_path
+    >>> trial_path("out/stim.h5", 2).as_posix()
+    'out/stim_trial2.h5'
+    >>> trial_path("stim_{trial}.h5", 0).as_posix()
+    'stim_0.h5'
+    """
     text = str(output)
     if "{trial}" in text:
         return Path(text.format(trial=trial))
@@ -289,22 +433,31 @@ def generate(
     population : str
         Population name written to the file.
     node_ids : array-like of int
-        The units (node ids of the population).
+        The units (node ids of the population): a non-empty 1-D array of distinct
+        non-negative integers, in any order (they are drawn in sorted order).
     tstart_ms, tstop_ms : float
-        Time window (ms); spikes fall strictly inside it.
+        Time window (ms); spikes fall strictly inside it. ``tstop_ms`` must be greater
+        than ``tstart_ms``.
     params : mapping, optional
         Generator parameters (when ``generator`` is a name).
     seed : int, optional
-        Root seed. None draws one; it is recorded in the file and the result.
+        Root seed (non-negative). None draws one; it is recorded in the file and the
+        result. Under MPI, rank 0's seed is used on every rank.
     attributes : DataFrame, optional
         Node attributes indexed by node id (for ``group_by``, assemblies, rates by
         attribute).
     output : path or SpikesWriter, optional
         Where to write. A path gets a new file (refused if it exists unless
-        ``overwrite``); a writer gets one more population. None keeps the spikes in
-        memory (``result.spikes``).
+        ``overwrite``); a writer gets one more population (it is not closed, and its
+        own ``sorting`` applies). None keeps the spikes in memory (``result.spikes``).
+    overwrite : bool
+        Replace an existing ``output`` file (default False: refused).
     sorting : {'by_id', 'by_time', 'none'}
-        Order in a new file. Spikes are produced by node id.
+        Order in a new file (default ``'by_id'``). Spikes are produced by node id, so
+        ``'none'`` gives the same order, labelled ``by_id``.
+    batch_spikes : int
+        Expected number of spikes drawn per batch (default 250 000): bounds memory.
+        The spikes do not depend on it.
     threads : int, optional
         Threads drawing batches (default: up to 4 CPUs; 1 per MPI rank). The spikes do
         not depend on it.
@@ -324,11 +477,30 @@ def generate(
         ``{trial}`` in the output name is replaced, else ``_trial<k>`` is added before the
         suffix), or, with ``output=None``, to its own result. Returns a list.
     redraw_rates : bool
-        Draw per-unit rates and assemblies anew in every trial too.
+        Draw per-unit rates and assemblies anew in every trial too (default False).
 
     Returns
     -------
-    GenerationResult, or a list of them (one per trial) when ``trials`` is given.
+    GenerationResult or list of GenerationResult
+        Counts, seed and file (or, with ``output=None``, the spikes) of the
+        population; a list of them, one per trial, when ``trials`` is given. Under MPI
+        every rank gets rank 0's counts and path, not the spikes.
+
+    Raises
+    ------
+    KeyError
+        If ``generator`` is not a registered name (the message lists those that are).
+    TypeError
+        If ``params`` has an unknown parameter, or ``seed``, ``trial``, ``trials``,
+        ``tstart_ms`` or ``tstop_ms`` has the wrong type.
+    ValueError
+        If a parameter of the model, ``population``, ``node_ids``, the time window,
+        ``sorting``, ``trial`` or ``trials`` has an invalid value, or ``output`` is a
+        :class:`~raster_maker.sonata.SpikesWriter` while ``trials`` is given.
+    FileExistsError
+        If the ``output`` file exists and ``overwrite`` is false.
+    FileNotFoundError
+        If the folder of the ``output`` file does not exist.
 
     Examples
     --------

@@ -62,7 +62,11 @@ __all__ = [
 
 logger = logging.getLogger("raster_maker")
 
+#: Allowed values of the ``sorting`` attribute of a SONATA spikes population, in the
+#: order of their enum codes (``none`` = 0, ``by_id`` = 1, ``by_time`` = 2).
 SORTINGS = ("none", "by_id", "by_time")
+#: HDF5 enum type (on uint8) of the ``sorting`` attribute, as libsonata reads it:
+#: ``{"none": 0, "by_id": 1, "by_time": 2}``.
 SORTING_DTYPE = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype=np.uint8)
 MAGIC = np.uint32(0x0A7A)
 VERSION = np.array([0, 1], dtype=np.uint32)
@@ -72,7 +76,30 @@ _MIN_CHUNK = 1 << 12  # smallest chunk chunk_length() gives
 
 
 def write_sonata_spike_attrs(h5: h5py.File, population: str, sorting: str) -> None:
-    """Add the SONATA attributes (magic, version, units, enum sorting) to an open file."""
+    """Add the SONATA attributes (magic, version, units, enum sorting) to an open file.
+
+    Writes the root ``magic`` (uint32 0x0A7A) and ``version`` (uint32 ``[0, 1]``),
+    ``units = "ms"`` on ``/spikes/<population>/timestamps`` and the ``sorting``
+    attribute of ``/spikes/<population>`` as an HDF5 enum (:data:`SORTING_DTYPE`),
+    replacing any ``sorting`` already there. The spikes are neither read nor reordered:
+    the caller vouches that ``sorting`` is true.
+
+    Parameters
+    ----------
+    h5 : h5py.File
+        A file open for writing, holding ``/spikes/<population>/timestamps``.
+    population : str
+        Name of the population under ``/spikes``.
+    sorting : {'none', 'by_id', 'by_time'}
+        Order the population's spikes are in.
+
+    Raises
+    ------
+    ValueError
+        If ``sorting`` is not one of :data:`SORTINGS`.
+    KeyError
+        If the file has no ``/spikes/<population>/timestamps``.
+    """
     check_option("sorting", sorting, SORTINGS)
     _write_root_attrs(h5)
     grp = h5["spikes"][population]
@@ -92,6 +119,28 @@ def sort_order_of(node_ids: np.ndarray, timestamps: np.ndarray) -> str:
 
     ``by_time`` if timestamps never decrease, else ``by_id`` if node ids never
     decrease (times may be in any order within a node, as SONATA allows), else ``none``.
+
+    Parameters
+    ----------
+    node_ids : ndarray of int
+        Node id of each spike.
+    timestamps : ndarray of float
+        Time of each spike (ms), as many as ``node_ids``.
+
+    Returns
+    -------
+    str
+        ``'by_time'``, ``'by_id'`` or ``'none'`` (``'by_time'`` for fewer than two
+        spikes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from raster_maker.sonata import sort_order_of
+    >>> sort_order_of(np.array([0, 0, 1]), np.array([5.0, 1.0, 2.0]))
+    'by_id'
+    >>> sort_order_of(np.array([1, 0, 1]), np.array([1.0, 2.0, 3.0]))
+    'by_time'
     """
     return sorting_label(
         bool(np.all(timestamps[1:] >= timestamps[:-1])), bool(np.all(node_ids[1:] >= node_ids[:-1]))
@@ -99,7 +148,26 @@ def sort_order_of(node_ids: np.ndarray, timestamps: np.ndarray) -> str:
 
 
 def sorting_label(by_time: bool, by_id: bool) -> str:
-    """The strongest true label: ``by_time`` beats ``by_id`` beats ``none``."""
+    """Return the strongest true sorting label: ``by_time``, then ``by_id``, then ``none``.
+
+    Parameters
+    ----------
+    by_time : bool
+        The spikes' timestamps never decrease.
+    by_id : bool
+        The spikes' node ids never decrease.
+
+    Returns
+    -------
+    str
+        ``'by_time'`` if ``by_time``, else ``'by_id'`` if ``by_id``, else ``'none'``.
+
+    Examples
+    --------
+    >>> from raster_maker.sonata import sorting_label
+    >>> sorting_label(by_time=False, by_id=True)
+    'by_id'
+    """
     return "by_time" if by_time else "by_id" if by_id else "none"
 
 
@@ -379,7 +447,23 @@ class SpikesWriter(AtomicWriterMixin):
         return list(self._pops)
 
     def add_population(self, population: str, attrs: Mapping[str, Any] | None = None) -> None:
-        """Create an (empty) population; a name already in the file is an error."""
+        """Create an (empty) population; a name already in the file is an error.
+
+        Parameters
+        ----------
+        population : str
+            Name of the population (``/spikes/<population>``).
+        attrs : mapping, optional
+            Attributes of ``/spikes/<population>`` (e.g. from
+            :func:`~raster_maker.generate.provenance`), written on :meth:`close`:
+            dicts, lists and tuples as JSON text, None as ``"null"``.
+
+        Raises
+        ------
+        ValueError
+            If ``population`` is not a non-empty string without ``/``, or is already
+            in the file.
+        """
         if not isinstance(population, str) or not population or "/" in population:
             raise ValueError(
                 f"Invalid population name {population!r}. Allowed: a non-empty string without '/'."
@@ -391,14 +475,47 @@ class SpikesWriter(AtomicWriterMixin):
         self._pop_attrs[population] = dict(attrs or {})
 
     def set_attrs(self, population: str, attrs: Mapping[str, Any]) -> None:
-        """Set attributes of ``/spikes/<population>`` (e.g. provenance)."""
+        """Set attributes of ``/spikes/<population>`` (e.g. provenance).
+
+        They are merged into those given so far (a key set again is replaced) and
+        written on :meth:`close`, as in :meth:`add_population`.
+
+        Parameters
+        ----------
+        population : str
+            A population already in the writer.
+        attrs : mapping
+            Attribute names and values.
+
+        Raises
+        ------
+        KeyError
+            If the writer has no population ``population``.
+        """
         self._population(population)
         self._pop_attrs[population].update(attrs)
 
     def add_metadata(self, population: str, data: Mapping[str, Any]) -> None:
         """Store per-node generation metadata under ``/raster_maker/<population>/``.
 
-        Outside ``/spikes``, so SONATA readers ignore it; :func:`read_metadata` returns it.
+        Outside ``/spikes``, so SONATA readers ignore it;
+        :func:`~raster_maker.reading.read_metadata` returns it. Written at once (not on
+        :meth:`close`).
+
+        Parameters
+        ----------
+        population : str
+            A population already in the writer.
+        data : mapping
+            Dataset name -> array-like (e.g. ``"node_ids"``, ``"target_rate_hz"`` in
+            Hz); object arrays (e.g. strings) are stored as variable-length strings.
+
+        Raises
+        ------
+        KeyError
+            If the writer has no population ``population``.
+        ValueError
+            If a dataset of that name is already stored for the population.
         """
         self._population(population)
         grp = self._h5.require_group("raster_maker").require_group(population)
@@ -472,7 +589,29 @@ class SpikesWriter(AtomicWriterMixin):
 
     # -- finishing ------------------------------------------------------------
     def close(self) -> Path:
-        """Sort if asked, write the SONATA attributes and move the file into place."""
+        """Sort if asked, write the SONATA attributes and move the file into place.
+
+        Each population is put in the writer's ``sorting`` order (its ``sorting``
+        attribute then says so; with ``'none'`` it says the order the spikes happen to
+        be in), the population attributes are written and the file is flushed to disk
+        and moved to ``path``. Closing a closed writer does nothing. On any error
+        the temporary file is discarded, the destination is left as it was and the
+        error is raised.
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        FileExistsError
+            If the destination appeared while the file was written and ``overwrite``
+            is false.
+        TypeError
+            If a population attribute cannot be recorded (not a number, string,
+            array, or a JSON-able dict/list).
+        """
         if self.closed:
             return self.path
         try:
@@ -627,11 +766,41 @@ def write_spikes(
     Parameters
     ----------
     path : str or path-like
+        Destination ``.h5`` file (written atomically, see :class:`SpikesWriter`).
     spikes : mapping or DataFrame
-        ``{population: (node_ids, timestamps)}``, or a DataFrame with columns
-        ``population``, ``node_ids``, ``timestamps``.
+        ``{population: (node_ids, timestamps)}`` with non-negative integer node ids
+        and finite times in ms, or a DataFrame with columns ``population``,
+        ``node_ids``, ``timestamps`` (ms).
     **kwargs
         Passed to :class:`SpikesWriter` (``sorting``, ``overwrite``, ...).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is not true.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
+    ValueError
+        If ``sorting`` or a population name is invalid, or node ids or timestamps are
+        (negative ids, non-finite times, arrays of different lengths).
+    TypeError
+        If node ids are not integers.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from raster_maker.sonata import read_spikes, write_spikes
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_spikes(Path(tmp) / "stim.h5", {"stim": ([1, 0], [2.5, 7.0])},
+    ...                         sorting="by_id")
+    ...     read_spikes(path)["node_ids"].tolist()
+    [0, 1]
     """
     if isinstance(spikes, pd.DataFrame):
         spikes = {
@@ -650,6 +819,27 @@ def from_spike_trains(spike_trains, path: str | os.PathLike, **kwargs: Any) -> P
 
     Unlike ``SpikeTrains.to_sonata`` this writes the ``sorting`` attribute as an HDF5
     enum and no gzip, so libsonata (Neurodamus) can open it.
+
+    Parameters
+    ----------
+    spike_trains : bmtk.utils.reports.spike_trains.SpikeTrains
+        The spikes, every population of it (node ids as uint64, times as float64 ms).
+    path : str or path-like
+        Destination ``.h5`` file.
+    **kwargs
+        Passed to :class:`SpikesWriter` (``sorting``, ``overwrite``, ...).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is not true.
+    ValueError
+        As :func:`write_spikes` (invalid ``sorting``, non-finite times).
     """
     spikes = {}
     for pop in spike_trains.populations:
