@@ -219,3 +219,23 @@ def test_config_trials_make_every_file_and_hand_bmtk_the_chosen_one(tmp_path):
         ValueError, match=r"Invalid value for 'inputs.prox.trial': 3\. Allowed: 0 \.\. 2"
     ):
         ensure_input_file(conf, "prox", bad)
+
+
+def test_trials_without_a_seed_share_one_drawn_seed():
+    results = generate("poisson", "pop", np.arange(50), 0.0, 200.0, params=LEVY, trials=2)
+    assert results[0].seed == results[1].seed
+
+
+def test_missing_attribute_rows_are_a_clear_error():
+    attrs = pd.DataFrame({"layer": ["a", "b"]}, index=[0, 1])
+    with pytest.raises(KeyError, match=r"1 node\(s\) have no row, e.g\. 2"):
+        generate(
+            "functional_groups",
+            "pop",
+            np.arange(3),
+            0.0,
+            100.0,
+            params={"group_by": "layer"},
+            attributes=attrs,
+            seed=1,
+        )

@@ -597,3 +597,28 @@ def test_a_source_without_spikes_after_zero_needs_a_window(tmp_path):
     # (-10, 0] tiled from 0: copy 0 lands at 10 ms, copy 1 on tstop (dropped)
     df = replay({"source": str(path), "window_ms": [-10, 0]}, ids=[0, 1], window=(0.0, 20.0))
     assert df["node_ids"].tolist() == [0, 1] and df["timestamps"].tolist() == [10.0, 10.0]
+
+
+def test_time_unit_names_the_unit_whatever_the_files_label(tmp_path):
+    path = tmp_path / "sec.h5"
+    with h5py.File(path, "w") as h5:
+        grp = h5.create_group("spikes/p")
+        grp["node_ids"] = np.array([0, 1, 2], np.uint64)
+        grp.create_dataset("timestamps", data=np.array([0.1, 0.2, 0.3])).attrs["units"] = "s"
+    expect = {"auto": [100.0, 200.0, 300.0], "s": [100.0, 200.0, 300.0], "ms": [0.1, 0.2, 0.3]}
+    for unit, times in expect.items():
+        res = generate(
+            "replay",
+            "p",
+            np.arange(3),
+            0.0,
+            1000.0,
+            seed=1,
+            params={
+                "source": str(path),
+                "time_unit": unit,
+                "window_ms": [0, 1000],
+                "repeat": False,
+            },
+        )
+        np.testing.assert_allclose(res.spikes["timestamps"], times)

@@ -92,6 +92,11 @@ def write_mode(comm: Any, sorting: str, expected_spikes: float) -> str:
     return "parallel"
 
 
+# Fixed tags: MPI guarantees only tags up to 32767, and messages between two ranks with one
+# tag arrive in the order sent, which is the batch order rank 0 receives them in.
+_TAG_COUNT, _TAG_IDS, _TAG_TIMES = 7001, 7002, 7003
+
+
 def ordered_gather(
     comm: Any,
     items: Iterable[Any],
@@ -116,19 +121,19 @@ def ordered_gather(
             if owner == 0:
                 yield next(own)
                 continue
-            n = comm.recv(source=owner, tag=2 * i)
+            n = comm.recv(source=owner, tag=_TAG_COUNT)
             ids = np.empty(n, dtype=np.uint64)
             ts = np.empty(n, dtype=np.float64)
-            comm.Recv([ids, MPI.UINT64_T], source=owner, tag=2 * i)
-            comm.Recv([ts, MPI.DOUBLE], source=owner, tag=2 * i + 1)
+            comm.Recv([ids, MPI.UINT64_T], source=owner, tag=_TAG_IDS)
+            comm.Recv([ts, MPI.DOUBLE], source=owner, tag=_TAG_TIMES)
             yield ids, ts
         elif owner == rank:
             ids, ts = next(own)
             ids = np.ascontiguousarray(ids, dtype=np.uint64)
             ts = np.ascontiguousarray(ts, dtype=np.float64)
-            comm.send(ids.size, dest=0, tag=2 * i)
-            comm.Send([ids, MPI.UINT64_T], dest=0, tag=2 * i)
-            comm.Send([ts, MPI.DOUBLE], dest=0, tag=2 * i + 1)
+            comm.send(ids.size, dest=0, tag=_TAG_COUNT)
+            comm.Send([ids, MPI.UINT64_T], dest=0, tag=_TAG_IDS)
+            comm.Send([ts, MPI.DOUBLE], dest=0, tag=_TAG_TIMES)
 
 
 def _agree(comm: Any, make: Callable[[], Any]) -> Any:

@@ -444,6 +444,12 @@ def _ensure(
 ) -> Path:
     if req is None:
         req = input_request(config, name, entry)
+    if req.seed is None and req.trials:  # trials share one seed: reuse a matching one's
+        for k in req.trial_indices():
+            if _matching_file(req, k):
+                seed = int(read_provenance(req.file_for(k), req.population)["seed"])
+                _SESSION_SEEDS.setdefault((str(req.input_file), req.population), seed)
+                break
     for k in req.trial_indices():
         _ensure_trial(name, req, k, force)
     return req.file_for(req.trial)

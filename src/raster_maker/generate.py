@@ -519,6 +519,13 @@ def generate(
                 "Invalid 'output' with 'trials': a SpikesWriter holds one trial. Allowed: a "
                 "file name (one file per trial) or None."
             )
+        if comm == "auto":
+            from ._mpi import world
+
+            comm = world()
+        seed = normalize_seed(seed)  # one seed for every trial: they share rates, assemblies
+        if comm is not None:
+            seed = comm.bcast(seed, root=0)
         return [
             generate(
                 generator,
@@ -581,8 +588,12 @@ def generate(
     )
     chunks = _with_progress(chunks, units.node_ids, expected, progress, population)
     if not root:  # worker ranks draw their share and send it to rank 0
-        for _ in chunks:
-            pass
+        try:
+            for _ in chunks:
+                pass
+        except BaseException:
+            comm.Abort(1)  # rank 0 would wait for this rank's batches forever
+            raise
         return _shared(comm, result)
     if output is None:
         parts = list(chunks)

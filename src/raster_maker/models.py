@@ -123,7 +123,19 @@ class Units:
                 f"No node attribute '{name}' in population '{self.population}'; attributes: "
                 f"{', '.join(map(str, have)) or 'none'}."
             )
-        return attrs.loc[self.node_ids.astype(np.int64), name].to_numpy()
+        index = attrs.index
+        pos = index.get_indexer(self.node_ids.astype(np.int64)) if index.is_unique else None
+        if pos is None or (pos < 0).any():
+            missing = "duplicate node ids in the attributes' index"
+            if pos is not None:
+                lost = self.node_ids[pos < 0]
+                shown = ", ".join(str(int(i)) for i in lost[:5])
+                missing = f"{lost.size} node(s) have no row, e.g. {shown}"
+            raise KeyError(
+                f"Invalid 'attributes' for population '{self.population}': {missing}. "
+                "Allowed: one row per node id (e.g. NodeSet.attributes)."
+            )
+        return attrs[name].to_numpy()[pos]
 
 
 @dataclass(kw_only=True)
@@ -559,7 +571,7 @@ class FunctionalGroups(RateModel):
                 f"Cannot group by '{self.group_by}': no such node attribute in population "
                 f"'{units.population}'; attributes: {', '.join(map(str, have)) or 'none'}."
             )
-        return attrs.loc[units.node_ids.astype(np.int64), self.group_by].astype(str).to_numpy()
+        return units.attribute(self.group_by).astype(str)
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
         """One block per functional group, each with its own 1/f noise profile.

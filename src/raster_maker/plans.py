@@ -628,8 +628,11 @@ class TransformedPlan(Plan):
             Spike times (ms), sorted within each node.
         """
         pos, times = self.inner.draw(sl)
+        start = sl.start or 0
         for i, t in enumerate(self.transforms):
-            keys = self.ctx.node_keys(f"transform{i}:{t.kind}", self.node_ids[pos])
+            # one key per node of the slice, then one per spike by indexing (no hashing per spike)
+            node_keys = self.ctx.node_keys(f"transform{i}:{t.kind}", self.node_ids[sl])
+            keys = node_keys[pos - start]
             pos, times = t.apply(pos, times, keys, self.ctx.tstart_ms, self.ctx.tstop_ms)
         return pos, times
 

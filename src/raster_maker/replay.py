@@ -338,13 +338,25 @@ def _read_sonata(path: Path, population: str | None, time_unit: str) -> SourceTr
     span = None
     if "tstart_ms" in prov and "tstop_ms" in prov:
         span = (float(prov["tstart_ms"]), float(prov["tstop_ms"]))
-    if time_unit == "s":  # the user says the file's times are seconds, whatever it claims
-        times = times * 1000.0
-        span = None  # a raster_maker file is in ms; a window in other units is not its own
+    if time_unit != "auto":  # the user names the unit, whatever the file's label says
+        label = _sonata_units(path, pop)  # the reader has already scaled by the label
+        factor = (1000.0 if time_unit == "s" else 1.0) / (1000.0 if label == "s" else 1.0)
+        if factor != 1.0:
+            times = times * factor
+            span = None  # a raster_maker file is in ms; a window in other units is not its own
     _check_spikes(path, times)
     return SourceTrains.from_spikes(
         ids, times, declared, population=pop, format="sonata", span_ms=span
     )
+
+
+def _sonata_units(path: Path, population: str) -> str:
+    """The ``units`` label of a SONATA population's timestamps ('ms' when there is none)."""
+    from .reading import time_scale
+
+    with _hdf5(path), h5py.File(path, "r") as h5:
+        scale = time_scale(h5[f"spikes/{population}/timestamps"])
+    return "s" if scale == 1000.0 else "ms"
 
 
 def _read_csv(path: Path, population: str | None, time_unit: str) -> SourceTrains:

@@ -70,6 +70,7 @@ changing rate).
 
 from __future__ import annotations
 
+import logging
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -635,6 +636,17 @@ class Stimulus(RateModel):
             n_cycles, start = 0, None
         else:
             cycles, n_cycles = self.cycles(tstart_ms, tstop_ms)
+            if not cycles:
+                logging.getLogger("raster_maker").warning(
+                    "stimulus: no on-period of %g ms (starting at %s ms, every %g ms) ends in "
+                    "the window [%g, %g) ms, so every assembly stays at silent_hz; shorten "
+                    "on_ms or start_ms, or give n_cycles",
+                    self.on_ms,
+                    tstart_ms if self.start_ms is None else self.start_ms,
+                    self.on_ms + self.off_ms,
+                    tstart_ms,
+                    tstop_ms,
+                )
             rows = _PATTERNS[self.pattern](self, self._positions(asm), asm.n, cycles)
             start = tstart_ms if self.start_ms is None else self.start_ms
         n_steps = self.n_steps if self.uses_steps() else 0
