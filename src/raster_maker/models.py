@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -220,6 +221,12 @@ class InputModel:
         return out
 
 
+# blocks(), extra_metadata() and derived() of one plan may pass results through the model
+# object (e.g. a solved amplitude): plans of rate models are made one at a time (planning
+# is cheap next to drawing, which runs in parallel)
+_PLAN_LOCK = threading.RLock()
+
+
 @dataclass(kw_only=True)
 class RateModel(InputModel):
     """Base class of rate models: blocks of units sharing a profile, drawn by time rescaling.
@@ -306,19 +313,20 @@ class RateModel(InputModel):
         BlockPlan
             The blocks, drawn with the model's spike process.
         """
-        if "ctx" in inspect.signature(self.blocks).parameters:
-            blocks = self.blocks(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed, ctx=ctx)
-        else:  # a third-party model written before contexts existed
-            blocks = self.blocks(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed)
-        purpose = f"{self.name}:spikes"
-        return BlockPlan(
-            units.node_ids,
-            list(blocks),
-            self.spike_process,
-            lambda ids: ctx.node_keys(purpose, ids),
-            extra_metadata=self.extra_metadata(units, ctx),
-            derived=self.derived(units, ctx),
-        )
+        with _PLAN_LOCK:  # blocks/extra_metadata/derived may pass results via the model
+            if "ctx" in inspect.signature(self.blocks).parameters:
+                blocks = self.blocks(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed, ctx=ctx)
+            else:  # a third-party model written before contexts existed
+                blocks = self.blocks(units, ctx.tstart_ms, ctx.tstop_ms, ctx.seed)
+            purpose = f"{self.name}:spikes"
+            return BlockPlan(
+                units.node_ids,
+                list(blocks),
+                self.spike_process,
+                lambda ids: ctx.node_keys(purpose, ids),
+                extra_metadata=self.extra_metadata(units, ctx),
+                derived=self.derived(units, ctx),
+            )
 
     def extra_metadata(self, units: Units, ctx: Context) -> dict[str, Any]:
         """More arrays for the file's metadata, called after :meth:`blocks` (none by default).
