@@ -179,11 +179,7 @@ class ScheduleGrid(PiecewiseLinearGrid):
         z[0::2], z[1::2] = r0, r1
         keep = np.ones(t.size, dtype=bool)
         keep[2::2] = r0[1:] != r1[:-1]  # a row continuing at the same rate needs no new knot
-        t, z = t[keep], z[keep]
-        dt = np.diff(t)
-        self._t, self._z = t, z
-        self._slope = np.divide(np.diff(z), dt, out=np.zeros(dt.size), where=dt > 0)
-        self.cum = np.concatenate(([0.0], np.cumsum(0.5 * (z[:-1] + z[1:]) * dt / 1000.0)))
+        self._set_knots(t[keep], z[keep])  # a repeated time is a step between rows
 
     def __repr__(self) -> str:
         return (

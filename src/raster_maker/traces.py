@@ -156,10 +156,15 @@ class PiecewiseLinearGrid:
         tstart, tstop = check_window(tstart_ms, tstop_ms)
         inside = times[(times > tstart) & (times < tstop)]
         t = np.concatenate(([tstart], inside, [tstop]))
-        z = np.interp(t, times, vals)
+        self._set_knots(t, np.interp(t, times, vals))
+
+    def _set_knots(self, t: np.ndarray, z: np.ndarray) -> None:
+        """Store checked knots (times non-decreasing; a time repeated once is a step) and
+        the per-segment slopes and cumulative integral every other method reads."""
         dt = np.diff(t)
         self._t, self._z = t, z
-        self._slope = np.diff(z) / dt  # value per ms
+        # value per ms; a zero-length segment (a step) has no slope and no integral
+        self._slope = np.divide(np.diff(z), dt, out=np.zeros(dt.size), where=dt > 0)
         self.cum = np.concatenate(([0.0], np.cumsum(0.5 * (z[:-1] + z[1:]) * dt / 1000.0)))
 
     def __repr__(self) -> str:
