@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._check import check_window
+from ._check import check_int, check_window
 from .models import InputModel, Units
 from .plans import Context, Plan
 from .registry import make_model
@@ -510,22 +510,22 @@ def generate(
     >>> res.n_spikes > 0
     True
     """
-    if trials is not None:
-        from ._check import check_int
+    if comm == "auto":
+        from ._mpi import world
 
+        comm = world()
+    # a drawn seed must be the same on every rank, and every trial shares it (trials share
+    # the per-unit rates and assemblies)
+    seed = normalize_seed(seed)
+    if comm is not None:
+        seed = comm.bcast(seed, root=0)
+    if trials is not None:
         n = check_int("trials", trials, min_value=1)
         if isinstance(output, SpikesWriter):
             raise ValueError(
                 "Invalid 'output' with 'trials': a SpikesWriter holds one trial. Allowed: a "
                 "file name (one file per trial) or None."
             )
-        if comm == "auto":
-            from ._mpi import world
-
-            comm = world()
-        seed = normalize_seed(seed)  # one seed for every trial: they share rates, assemblies
-        if comm is not None:
-            seed = comm.bcast(seed, root=0)
         return [
             generate(
                 generator,
@@ -549,18 +549,9 @@ def generate(
             for k in range(n)
         ]
     model = make_model(generator, params)
-    if comm == "auto":
-        from ._mpi import world
-
-        comm = world()
-    seed = normalize_seed(seed)
-    if comm is not None:
-        seed = comm.bcast(seed, root=0)  # a drawn seed must be the same on every rank
     root = comm is None or comm.Get_rank() == 0
     units = Units(population, np.asarray(node_ids), attributes)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
-    from ._check import check_int
-
     trial = check_int("trial", trial, min_value=0)
     ctx = Context(seed, population, tstart, tstop, trial, redraw_rates=bool(redraw_rates))
     plan = model.build_plan(units, ctx)
