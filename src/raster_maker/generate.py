@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import __version__
 from ._check import check_int, check_window
+from ._parallel import default_threads
 from .models import InputModel, Units
 from .plans import Context, Plan
 from .registry import make_model
@@ -176,7 +177,7 @@ def iter_spikes(
     True
     """
     if threads is None:
-        threads = 1 if comm is not None else min(4, os.cpu_count() or 1)
+        threads = 1 if comm is not None else default_threads()
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     if plan is None:
         ctx = Context(seed, units.population, tstart, tstop, trial, redraw_rates=redraw_rates)

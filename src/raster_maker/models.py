@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._check import check_int, check_number
+from ._parallel import thread_map
 from .plans import Block, BlockPlan, Context, Plan, TransformedPlan
 from .processes import SpikeProcess
 from .profiles import Constant, FollowSpikes, PinkNoise, Profile, ProfileGrid, Sinusoid
@@ -610,9 +611,11 @@ class FunctionalGroups(RateModel):
         members = np.argsort(which, kind="stable")  # units of each group, in node order
         bounds = np.cumsum(np.bincount(which, minlength=uniq.size))[:-1]
         groups = np.split(members, bounds)
-        for g in np.argsort(first):  # groups in order of first appearance
-            key = str(uniq[g])
-            grid = _grid(self.noise, ctx, self.dt_ms, "group", key)
+        order = np.argsort(first)  # groups in order of first appearance
+        names = [str(uniq[g]) for g in order]
+        # each group's noise is a pure function of its own stream: evaluated in threads
+        grids = thread_map(lambda key: _grid(self.noise, ctx, self.dt_ms, "group", key), names)
+        for g, key, grid in zip(order, names, grids, strict=True):
             sel = groups[g]
             yield Block(units.node_ids[sel], rates[sel], grid, key=key)
 

@@ -338,9 +338,13 @@ class BlockPlan(Plan):
         return self.scale_hz * totals[self.owner]
 
     def prepare(self) -> None:
-        """Build each grid's inversion tables once, before threads share them."""
-        for grid in {id(b.grid): b.grid for b in self.blocks}.values():
-            grid.invert(np.zeros(1))  # build lookup tables once, before threads share them
+        """Nothing to build up front.
+
+        A grid builds its inversion tables on first use, in whichever drawing thread
+        needs them first (so the blocks' tables are built in parallel); two threads
+        building the same table build the same values, and the table is set in one
+        step.
+        """
 
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
         """Spikes of nodes ``node_ids[sl]``, each block by time rescaling of its grid.

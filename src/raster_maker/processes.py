@@ -30,7 +30,10 @@ PROCESS_KINDS = ("poisson", "binned", "gamma")
 MAX_SPIKES_PER_UNIT = 1e8  # more is a unit or rate mistake, and would not fit in memory
 _QUANT = 2.0**32  # exponential gaps are summed as integers in units of 2**-32
 _PHASE_COUNTER = np.uint64(1) << np.uint64(62)  # gamma phase word, far from the gap counters
-_TABLE_MAX_MEAN = 1e5  # CDF tables need O(mean) memory: larger means go through pdtrik
+_MAX_WALK = 8  # steps from the Cornish-Fisher start before falling back to pdtrik
+# above this mean pdtr's tail errors (~1e-8) exceed pdtrik's: there pdtrik decides, as in
+# scipy.stats.poisson.ppf
+_WALK_MAX_MEAN = 1e6
 
 
 @dataclass(frozen=True)
@@ -127,9 +130,11 @@ class SpikeProcess:
 def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Inverse Poisson CDF: the smallest ``k`` with ``P(N <= k; lam) >= u``, elementwise.
 
-    Equal to :func:`scipy.stats.poisson.ppf` (same numerical method for many distinct
-    means; an exact CDF table for a few small ones), and a pure function of each
-    ``(u, lam)`` pair, so a unit's count never depends on the others in its batch.
+    Equal to :func:`scipy.stats.poisson.ppf`, and a pure function of each ``(u, lam)``
+    pair, so a unit's count never depends on the others in its batch. Means up to 1e6
+    start at the Cornish-Fisher quantile and step to the count where ``pdtr`` crosses
+    ``u`` (one or two ``pdtr`` calls per element, about 1 us); larger means, and the
+    rare elements that do not settle in a few steps, use ``pdtrik`` as scipy does.
 
     Parameters
     ----------
@@ -153,32 +158,35 @@ def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     u = np.asarray(u, dtype=np.float64)
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
     out = np.zeros(u.shape, dtype=np.int64)
-    pos = lam > 0
-    if not pos.any():
+    pos = np.flatnonzero(lam > 0)
+    if not pos.size:
         return out
-    uniq, inv = np.unique(lam[pos], return_inverse=True)
-    if uniq.size <= 64 and uniq[-1] <= _TABLE_MAX_MEAN:  # few small means: one CDF table each
-        res = np.empty(inv.size, dtype=np.int64)
-        up = u[pos]
-        for j, m in enumerate(uniq):
-            sel = inv == j
-            kmax = int(m + 12.0 * np.sqrt(m) + 40)
-            cdf = special.pdtr(np.arange(kmax + 1, dtype=np.float64), m)
-            cdf[-1] = np.inf  # u <= 1 always lands inside the table
-            res[sel] = np.searchsorted(cdf, up[sel], side="left")
-        out[pos] = res
-        return out
-    up, lp = u[pos], lam[pos]
-    k = np.ceil(special.pdtrik(up, lp))
-    # pdtrik's ceiling can be one too high; step down once, as scipy.stats.poisson.ppf does.
-    # (No further walking: pdtr loses accuracy far in the tails of large means, where
-    # pdtrik is the better of the two.)
-    k = np.maximum(k - ((k > 0) & (special.pdtr(k - 1, lp) >= up)), 0)
-    bad = ~np.isfinite(k)
-    if bad.any():  # pdtrik gives up for means above ~1e10: Cornish-Fisher, good to ~1 count
-        z, m = special.ndtri(up[bad]), lp[bad]
-        k[bad] = np.ceil(m + np.sqrt(m) * z + (z * z - 1.0) / 6.0 - 0.5)
-    out[pos] = k.astype(np.int64)
+    up, lp = u.ravel()[pos], lam.ravel()[pos]
+    # Start at the Cornish-Fisher quantile (within a count or two of the answer but in
+    # the far tails), then walk: k is the answer once pdtr(k-1) < u <= pdtr(k).
+    z = special.ndtri(up)
+    k = np.maximum(np.floor(lp + np.sqrt(lp) * z + (z * z - 1.0) / 6.0), 0.0)
+    todo = np.flatnonzero(lp <= _WALK_MAX_MEAN)
+    for _ in range(_MAX_WALK):
+        uu, ll, kk = up[todo], lp[todo], k[todo]
+        high_enough = special.pdtr(kk, ll) >= uu
+        too_high = high_enough & (kk > 0)
+        too_high[too_high] = special.pdtr(kk[too_high] - 1.0, ll[too_high]) >= uu[too_high]
+        k[todo] = kk + np.where(high_enough, -1.0 * too_high, 1.0)
+        todo = todo[~high_enough | too_high]
+        if not todo.size:
+            break
+    todo = np.union1d(todo, np.flatnonzero(lp > _WALK_MAX_MEAN))
+    if todo.size:  # huge means, far tails: pdtrik's ceiling, stepped down once as scipy's ppf
+        uu, ll = up[todo], lp[todo]
+        kk = np.ceil(special.pdtrik(uu, ll))
+        kk = np.maximum(kk - ((kk > 0) & (special.pdtr(kk - 1, ll) >= uu)), 0)
+        bad = ~np.isfinite(kk)
+        if bad.any():  # pdtrik gives up for means above ~1e10: Cornish-Fisher, good to ~1
+            zb, mb = special.ndtri(uu[bad]), ll[bad]
+            kk[bad] = np.ceil(mb + np.sqrt(mb) * zb + (zb * zb - 1.0) / 6.0 - 0.5)
+        k[todo] = kk
+    out.ravel()[pos] = k.astype(np.int64)
     return out
 
 
