@@ -370,8 +370,20 @@ class BlockPlan(Plan):
             return np.zeros(0, np.int64), np.zeros(0)
         if owners[0] == owners[-1] and np.all(owners == owners[0]):  # one block: no merging
             rows, times = draw_spikes(self.process, keys, scale, self.blocks[owners[0]].grid)
-            return rows + offset, times
+            rows += offset
+            return rows, times
         parts_pos, parts_t = [], []
+        starts = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
+        if np.unique(owners[starts]).size == starts.size:  # each block one run of nodes
+            # (as functional groups are): in run order the positions come out sorted
+            stops = np.append(starts[1:], owners.size)
+            for a, z in zip(starts.tolist(), stops.tolist(), strict=True):
+                grid = self.blocks[owners[a]].grid
+                rows, times = draw_spikes(self.process, keys[a:z], scale[a:z], grid)
+                rows += offset + a
+                parts_pos.append(rows)
+                parts_t.append(times)
+            return np.concatenate(parts_pos), np.concatenate(parts_t)
         for b in np.unique(owners):
             sel = np.flatnonzero(owners == b)
             rows, times = draw_spikes(self.process, keys[sel], scale[sel], self.blocks[b].grid)

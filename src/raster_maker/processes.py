@@ -21,7 +21,7 @@ import numpy as np
 from scipy import special
 
 from ._check import check_int, check_number, check_option
-from .streams import uniform, words
+from .streams import uniform, uniform_inplace, words
 
 __all__ = ["SpikeProcess", "poisson_counts", "draw_spikes", "PROCESS_KINDS"]
 
@@ -202,34 +202,55 @@ def _row_index(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _order_statistics(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted uniforms in (0, 1): ``counts[i]`` of them for stream ``keys[i]``.
 
-    Returns (row index per value, values). Uses counters 1 .. counts[i] + 1.
+    Returns (row index per value, values). Uses counters 1 .. counts[i] + 1. Works in
+    three arrays of the output's size (the hot loop: fresh large arrays cost page
+    faults), reusing their memory through views.
     """
-    rows, within = _row_index(counts)
-    within += 1
-    gaps = _quantised_exponentials(np.repeat(keys, counts), within)  # gap k of row i: counter k
-    csum = np.cumsum(gaps)
+    n = int(counts.sum())
+    rows = np.repeat(np.arange(counts.size), counts)
     ends = np.cumsum(counts)  # one past each row's last value
+    work = np.arange(1, n + 1, dtype=np.int64)
+    scratch = np.empty(n, dtype=np.int64)
+    np.take(ends - counts, rows, out=scratch, mode="clip")
+    work -= scratch  # the counter of each gap: 1 .. counts[i] in row i
+    scratch_u = scratch.view(np.uint64)
+    np.take(keys, rows, out=scratch_u, mode="clip")
+    csum = _quantised_exponentials_inplace(work.view(np.uint64), scratch_u)
+    np.cumsum(csum, out=csum)
     before = np.zeros(counts.size, dtype=np.int64)
     has = ends > 0
     before[has] = csum[ends[has] - 1]
     before = np.concatenate(([0], before[:-1]))  # csum just before each row starts
-    csum -= np.repeat(before, counts)  # exact partial sums within each row
+    np.take(before, rows, out=scratch, mode="clip")
+    csum -= scratch  # exact partial sums within each row
     # the row's closing gap (counter counts + 1) completes its total
     last = np.zeros(counts.size, dtype=np.int64)
     full = counts > 0
     last[full] = csum[ends[full] - 1]
     total = (last + _quantised_exponentials(keys, counts + 1)).astype(np.float64)
-    vals = csum.astype(np.float64)
-    vals /= total[rows]
+    vals = scratch.view(np.float64)
+    np.copyto(vals, csum)
+    totals = csum.view(np.float64)
+    np.take(total, rows, out=totals, mode="clip")
+    vals /= totals
     return rows, vals
 
 
 def _quantised_exponentials(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
     """Exp(1) variates of the streams in units of 2**-32, as int64 >= 1 (exactly summable)."""
-    u = uniform(keys, counters)
+    keys = np.array(np.broadcast_to(keys, np.shape(counters)), dtype=np.uint64)
+    return _quantised_exponentials_inplace(np.array(counters, dtype=np.uint64), keys)
+
+
+def _quantised_exponentials_inplace(counters: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """:func:`_quantised_exponentials` in the memory of its arguments (both overwritten);
+    the result is an int64 view of ``counters``."""
+    u = uniform_inplace(counters, keys)
     np.log(u, out=u)
     u *= -_QUANT
-    gaps = np.ceil(u).astype(np.int64)
+    np.ceil(u, out=u)
+    gaps = counters.view(np.int64)
+    np.copyto(gaps, u, casting="unsafe")  # as astype(np.int64)
     np.maximum(gaps, 1, out=gaps)  # no value lands on 0 or 1
     return gaps
 

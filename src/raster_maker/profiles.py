@@ -13,6 +13,8 @@ models hand them one derived from ``(seed, population, group key)``.
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +90,26 @@ def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
         )
     edges = tstart + dt * np.arange(n + 1, dtype=np.float64)
     edges[-1] = tstop
+    return edges
+
+
+_GRIDS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_GRIDS_LOCK = threading.Lock()
+
+
+def _shared_time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
+    """:func:`time_grid`, one read-only array shared by every grid alive on that window.
+
+    Functional groups evaluate one profile per group on the same window: sharing the
+    edges saves memory and lets the metadata recognise the common grid by identity.
+    """
+    key = (float(tstart_ms), float(tstop_ms), float(dt_ms))
+    with _GRIDS_LOCK:
+        edges = _GRIDS.get(key)
+        if edges is None:
+            edges = time_grid(tstart_ms, tstop_ms, dt_ms)
+            edges.flags.writeable = False
+            _GRIDS[key] = edges
     return edges
 
 
@@ -280,19 +302,27 @@ class ProfileGrid:
         """
         if self.total <= 0.0:  # a silent profile: no value can be asked of it but 0
             return np.full(np.shape(v), self.tstart)
-        if np.all(self.values == self.values[0]):
-            span = self.tstop - self.tstart
-            return self.tstart + v * (span / self.total)
         lut_lo, lut_hi, scale, span, offset, slope = self._inverse_tables()
-        m = (v * scale).astype(np.int64)
-        np.clip(m, 0, lut_hi.size - 1, out=m)
+        if span < 0:  # constant profile
+            t = v * ((self.tstop - self.tstart) / self.total)
+            t += self.tstart
+            return t
+        # (arrays of v's size are few and reused: fresh large arrays cost page faults)
+        buf = v * scale
+        lo = np.empty(buf.shape, dtype=np.int64)
+        np.copyto(lo, buf, casting="unsafe")  # as astype(np.int64)
+        np.clip(lo, 0, lut_hi.size - 1, out=lo)
         cum = self.cum
+        at = buf  # scratch for gathered table values
         if span <= 3:  # narrow cells (smooth profiles): step down from the cell's last bin
-            lo = lut_hi[m]
+            cell, lo = lo, buf.view(np.int64)
+            np.take(lut_hi, cell, out=lo, mode="clip")
+            at = cell.view(np.float64)
             for _ in range(span):
-                lo -= cum[lo] > v
+                np.take(cum, lo, out=at, mode="clip")
+                lo -= at > v
         else:  # wide cells (long silences, sharp peaks): bisection inside the cell
-            lo, hi = lut_lo[m], lut_hi[m]
+            lo, hi = lut_lo[lo], lut_hi[lo]
             for _ in range(int(np.ceil(np.log2(span + 1)))):  # largest j with cum[j] <= v
                 mid = (lo + hi + 1) >> 1
                 ok = cum[mid] <= v
@@ -300,11 +330,20 @@ class ProfileGrid:
                 hi = np.where(ok, hi, mid - 1)
         # lo is now the largest bin with cum[lo] <= v; as cum[lo + 1] > v, that bin's rate
         # is positive (zero-rate bins are skipped)
-        t = offset[lo] + v * slope[lo]
-        return np.minimum(t, self.edges[lo + 1])
+        t = np.take(slope, lo, mode="clip")
+        t *= v
+        np.take(offset, lo, out=at, mode="clip")
+        t += at  # offset[lo] + v * slope[lo]
+        lo += 1
+        np.take(self.edges, lo, out=at, mode="clip")
+        np.minimum(t, at, out=t)
+        return t
 
     def _inverse_tables(self):
         tables = self.__dict__.get("_tables")
+        if tables is None and self.is_constant:  # span -1: inverted by one multiplication
+            tables = (None, None, 0.0, -1, None, None)
+            object.__setattr__(self, "_tables", tables)
         if tables is None:
             n = self.values.size
             # cell c holds the bins whose start integral falls in it; a value v in cell
@@ -315,6 +354,8 @@ class ProfileGrid:
             lut_lo = np.concatenate(([0], np.maximum(lut_hi[:-1], 0)))
             np.clip(lut_hi, 0, n - 1, out=lut_hi)
             span = int(np.max(lut_hi - lut_lo))
+            if span <= 3:
+                lut_lo = None  # not used: steps down from lut_hi
             with np.errstate(divide="ignore"):
                 slope = np.where(self.values > 0, 1000.0 / self.values, 0.0)
             offset = self.edges[:-1] - self.cum[:-1] * slope
@@ -356,7 +397,7 @@ class Profile:
         ValueError
             If the profile has negative, NaN or infinite values.
         """
-        edges = time_grid(tstart_ms, tstop_ms, dt_ms)
+        edges = _shared_time_grid(tstart_ms, tstop_ms, dt_ms)
         return ProfileGrid(edges, self._evaluate(edges, np.random.default_rng(rng)))
 
     def _evaluate(self, edges: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -173,13 +173,19 @@ def group_rng(seed: int, population: str, *parts: str | int) -> np.random.Genera
     )
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 output function, in place on a uint64 array."""
-    z ^= z >> _S30
+def _mix(z: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
+    """SplitMix64 output function, in place on a uint64 array (``tmp``: scratch of its
+    shape, overwritten; default a new one)."""
+    if tmp is None:
+        tmp = np.empty_like(z)
+    np.right_shift(z, _S30, out=tmp)
+    z ^= tmp
     z *= _M1
-    z ^= z >> _S27
+    np.right_shift(z, _S27, out=tmp)
+    z ^= tmp
     z *= _M2
-    z ^= z >> _S31
+    np.right_shift(z, _S31, out=tmp)
+    z ^= tmp
     return z
 
 
@@ -273,4 +279,34 @@ def uniform(keys: np.ndarray, counters: np.ndarray, *, open_zero: bool = True) -
     if open_zero:
         u += 1.0
     u *= _TWO53
+    return u
+
+
+def uniform_inplace(counters: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """:func:`uniform` (in (0, 1]) computed in the memory of its two arguments.
+
+    For hot loops: no array of their size is allocated. Both arrays are overwritten.
+
+    Parameters
+    ----------
+    counters : ndarray of uint64
+        Position of each number in its stream; holds scratch values on return.
+    keys : ndarray of uint64
+        Stream key of each number, shaped as ``counters``.
+
+    Returns
+    -------
+    ndarray of float64
+        The same values as ``uniform(keys, counters)``, as a view of ``keys``' memory.
+    """
+    z = counters
+    with np.errstate(over="ignore"):
+        z += np.uint64(1)
+        z *= _GAMMA
+        z += keys
+        _mix(z, keys)
+    z >>= _S11
+    z += np.uint64(1)  # below 2**53 + 1: exact in float64, as uniform's float(w) + 1.0
+    u = keys.view(np.float64)
+    np.multiply(z, _TWO53, out=u)
     return u
