@@ -152,6 +152,10 @@ class _Constant(RateDistribution):
     def from_uniforms(self, u1, u2):
         return np.full(np.shape(u1), self.rate_hz)
 
+    def draw(self, seed, population, node_ids, purpose="rates", attributes=None):
+        # the same values as the streams would give, without drawing them
+        return np.full(np.shape(node_ids), self.rate_hz)
+
     def params(self):
         return {"name": "constant", "rate_hz": self.rate_hz}
 
