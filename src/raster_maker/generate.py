@@ -194,9 +194,17 @@ def iter_spikes(
 def _work(plan: Plan, batch_spikes: int):
     """The plan's draw function (node ids, times) and its batches, tables built."""
     node_ids = plan.node_ids
+    first = int(node_ids[0]) if node_ids.size else 0
+    # ids first, first + 1, ... (as most node sets are): a position plus the first id
+    is_range = bool(node_ids.size) and int(node_ids[-1]) - first == node_ids.size - 1
+    is_range = is_range and bool(np.all(np.diff(node_ids.astype(np.int64)) == 1))
 
     def draw(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         pos, times = plan.draw(sl)
+        if is_range and pos.dtype == np.int64 and pos.flags.owndata and pos.flags.writeable:
+            # in place: Plan.draw hands its arrays over
+            pos += first
+            return pos.view(np.uint64), times
         return node_ids[pos], times
 
     plan.prepare()

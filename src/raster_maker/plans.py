@@ -196,7 +196,9 @@ class Plan:
 
         A node's spikes must not depend on the slice it is drawn in (nor on threads or
         MPI ranks): only on the seed, population, node id, parameters and shared
-        (group-level) randomness.
+        (group-level) randomness. The arrays returned are the caller's (generation
+        turns positions into node ids in place): return copies, never views of the
+        plan's own tables.
 
         Parameters
         ----------
@@ -310,6 +312,12 @@ class BlockPlan(Plan):
         self.keys = keys
         self.extra_metadata = dict(extra_metadata or {})
         self.derived_values = dict(derived or {})
+        if len(self.blocks) == 1 and np.array_equal(self.blocks[0].node_ids, node_ids):
+            # one block of every node, in order (constant or shared-profile models)
+            self.owner = np.zeros(node_ids.size, dtype=np.int64)
+            scale_hz = np.broadcast_to(self.blocks[0].scale_hz, node_ids.shape)
+            self.scale_hz = np.array(scale_hz, dtype=np.float64)
+            return
         owner = np.full(node_ids.size, -1, dtype=np.int64)
         scale = np.empty(node_ids.size)
         for b, blk in enumerate(self.blocks):

@@ -21,6 +21,8 @@ import numpy as np
 from scipy import special
 
 from ._check import check_int, check_number, check_option
+from ._scratch import counting
+from ._scratch import scratch as scratch_array
 from .streams import uniform, uniform_inplace, words
 
 __all__ = ["SpikeProcess", "poisson_counts", "draw_spikes", "PROCESS_KINDS"]
@@ -131,10 +133,12 @@ def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Inverse Poisson CDF: the smallest ``k`` with ``P(N <= k; lam) >= u``, elementwise.
 
     Equal to :func:`scipy.stats.poisson.ppf`, and a pure function of each ``(u, lam)``
-    pair, so a unit's count never depends on the others in its batch. Means up to 1e6
-    start at the Cornish-Fisher quantile and step to the count where ``pdtr`` crosses
-    ``u`` (one or two ``pdtr`` calls per element, about 1 us); larger means, and the
-    rare elements that do not settle in a few steps, use ``pdtrik`` as scipy does.
+    pair, so a unit's count never depends on the others in its batch: every route gives
+    the smallest ``k`` with ``pdtr(k, lam) >= u``. A few distinct means (tables no
+    bigger than twice the input) use one CDF table each. Otherwise means up to 1e6
+    start at the Cornish-Fisher quantile and step to where ``pdtr`` crosses ``u`` (one
+    or two ``pdtr`` calls per element, about 1 us); larger means, and the rare elements
+    that do not settle in a few steps, use ``pdtrik`` as scipy does.
 
     Parameters
     ----------
@@ -162,6 +166,18 @@ def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     if not pos.size:
         return out
     up, lp = u.ravel()[pos], lam.ravel()[pos]
+    uniq, inv = np.unique(lp, return_inverse=True)
+    sizes = uniq + 12.0 * np.sqrt(uniq) + 40.0  # CDF table entries per distinct mean
+    if uniq[-1] <= _WALK_MAX_MEAN and sizes.sum() <= 2.0 * up.size:
+        # few distinct means (e.g. one rate for all): one CDF table each, then a search
+        k = np.empty(up.size, dtype=np.int64)
+        for j, (m, size) in enumerate(zip(uniq.tolist(), sizes.tolist(), strict=True)):
+            sel = inv == j if uniq.size > 1 else slice(None)
+            cdf = special.pdtr(np.arange(int(size) + 1, dtype=np.float64), m)
+            cdf[-1] = np.inf  # u <= 1 always lands inside the table
+            k[sel] = np.searchsorted(cdf, up[sel], side="left")
+        out.ravel()[pos] = k
+        return out
     # Start at the Cornish-Fisher quantile (within a count or two of the answer but in
     # the far tails), then walk: k is the answer once pdtr(k-1) < u <= pdtr(k).
     z = special.ndtri(up)
@@ -202,17 +218,17 @@ def _row_index(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _order_statistics(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted uniforms in (0, 1): ``counts[i]`` of them for stream ``keys[i]``.
 
-    Returns (row index per value, values). Uses counters 1 .. counts[i] + 1. Works in
-    three arrays of the output's size (the hot loop: fresh large arrays cost page
-    faults), reusing their memory through views.
+    Returns (row index per value, values). Uses counters 1 .. counts[i] + 1. The values
+    are a view of this thread's work array (see :mod:`raster_maker._scratch`): valid until
+    the thread's next call. Apart from the rows, no array of the output's size is made
+    (the hot loop: fresh large arrays cost page faults).
     """
     n = int(counts.sum())
     rows = np.repeat(np.arange(counts.size), counts)
     ends = np.cumsum(counts)  # one past each row's last value
-    work = np.arange(1, n + 1, dtype=np.int64)
-    scratch = np.empty(n, dtype=np.int64)
+    work, scratch = scratch_array(n, 0), scratch_array(n, 1)  # this thread's, reused
     np.take(ends - counts, rows, out=scratch, mode="clip")
-    work -= scratch  # the counter of each gap: 1 .. counts[i] in row i
+    np.subtract(counting(n), scratch, out=work)  # the counter of each gap: 1 .. counts[i]
     scratch_u = scratch.view(np.uint64)
     np.take(keys, rows, out=scratch_u, mode="clip")
     csum = _quantised_exponentials_inplace(work.view(np.uint64), scratch_u)
@@ -298,6 +314,8 @@ def draw_spikes(
     rows, vals = _order_statistics(keys, counts)
     vals *= grid.total
     times = grid.invert(vals)
+    if np.shares_memory(times, vals):  # vals is a reused work array: must not escape
+        times = times.copy()
     if process.kind == "gamma" and process.order > 1:
         rows, times = _keep_every_kth(keys, counts, rows, times, process.order)
     if process.kind == "binned":

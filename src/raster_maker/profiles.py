@@ -23,6 +23,7 @@ import numpy as np
 from scipy import signal
 
 from ._check import check_number, check_option, check_rates, check_window
+from ._scratch import scratch
 
 __all__ = [
     "ProfileGrid",
@@ -307,9 +308,11 @@ class ProfileGrid:
             t = v * ((self.tstop - self.tstart) / self.total)
             t += self.tstart
             return t
-        # (arrays of v's size are few and reused: fresh large arrays cost page faults)
-        buf = v * scale
-        lo = np.empty(buf.shape, dtype=np.int64)
+        # work arrays: this thread's, reused (fresh large arrays cost page faults)
+        v = np.asarray(v, dtype=np.float64)
+        buf = scratch(v.size, 2).view(np.float64).reshape(v.shape)
+        np.multiply(v, scale, out=buf)
+        lo = scratch(v.size, 3).reshape(v.shape)
         np.copyto(lo, buf, casting="unsafe")  # as astype(np.int64)
         np.clip(lo, 0, lut_hi.size - 1, out=lo)
         cum = self.cum

@@ -144,9 +144,10 @@ def get_generator(name: str) -> type:
     KeyError
         If there is none; the message lists the available names.
     """
-    names = available_generators()
-    if name not in _REGISTRY:
-        raise KeyError(f"Unknown generator {name!r}. Available: {', '.join(names)}.")
+    if name not in _REGISTRY:  # not registered yet: import the built-ins, scan plugins
+        names = available_generators()
+        if name not in _REGISTRY:
+            raise KeyError(f"Unknown generator {name!r}. Available: {', '.join(names)}.")
     return _REGISTRY[name]
 
 
