@@ -287,8 +287,9 @@ class ProfileGrid:
         """Times (ms) at which the cumulative integral reaches ``v`` (``0 < v < total``).
 
         The bin of each value is found through a lookup table on a uniform grid of
-        the integral plus a short bisection (about twice as fast as a binary search
-        over all bins), then the time is interpolated linearly inside the bin.
+        the integral (up to 16 cells per bin, so that a cell holds at most a few bins
+        even around sharp peaks) plus a few steps down or a short bisection, then the
+        time is interpolated linearly inside the bin.
 
         Parameters
         ----------
@@ -351,14 +352,17 @@ class ProfileGrid:
             n = self.values.size
             # cell c holds the bins whose start integral falls in it; a value v in cell
             # m = floor(v * scale) has its bin in [lut_lo[m], lut_hi[m]] (same formula, so exact)
-            scale = n / self.total
-            cells = np.minimum((self.cum[:-1] * scale).astype(np.int64), n)
-            lut_hi = np.cumsum(np.bincount(cells, minlength=n + 1)) - 1
-            lut_lo = np.concatenate(([0], np.maximum(lut_hi[:-1], 0)))
-            np.clip(lut_hi, 0, n - 1, out=lut_hi)
-            span = int(np.max(lut_hi - lut_lo))
-            if span <= 3:
-                lut_lo = None  # not used: steps down from lut_hi
+            for per_bin in (1, 4, 16):  # finer cells until each holds a few bins at most
+                n_cells = n * per_bin
+                scale = n_cells / self.total
+                cells = np.minimum((self.cum[:-1] * scale).astype(np.int64), n_cells)
+                lut_hi = np.cumsum(np.bincount(cells, minlength=n_cells + 1)) - 1
+                lut_lo = np.concatenate(([0], np.maximum(lut_hi[:-1], 0)))
+                np.clip(lut_hi, 0, n - 1, out=lut_hi)
+                span = int(np.max(lut_hi - lut_lo))
+                if span <= 3:  # steps down from lut_hi: lut_lo not used
+                    lut_lo = None
+                    break
             with np.errstate(divide="ignore"):
                 slope = np.where(self.values > 0, 1000.0 / self.values, 0.0)
             offset = self.edges[:-1] - self.cum[:-1] * slope
