@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -121,19 +122,50 @@ def ordered_gather(
             if owner == 0:
                 yield next(own)
                 continue
-            n = comm.recv(source=owner, tag=_TAG_COUNT)
+            n = _wait(comm.irecv(source=owner, tag=_TAG_COUNT))
             ids = np.empty(n, dtype=np.uint64)
             ts = np.empty(n, dtype=np.float64)
-            comm.Recv([ids, MPI.UINT64_T], source=owner, tag=_TAG_IDS)
-            comm.Recv([ts, MPI.DOUBLE], source=owner, tag=_TAG_TIMES)
+            _wait(
+                comm.Irecv([ids, MPI.UINT64_T], source=owner, tag=_TAG_IDS),
+                comm.Irecv([ts, MPI.DOUBLE], source=owner, tag=_TAG_TIMES),
+            )
             yield ids, ts
         elif owner == rank:
             ids, ts = next(own)
             ids = np.ascontiguousarray(ids, dtype=np.uint64)
             ts = np.ascontiguousarray(ts, dtype=np.float64)
-            comm.send(ids.size, dest=0, tag=_TAG_COUNT)
-            comm.Send([ids, MPI.UINT64_T], dest=0, tag=_TAG_IDS)
-            comm.Send([ts, MPI.DOUBLE], dest=0, tag=_TAG_TIMES)
+            _wait(
+                comm.isend(ids.size, dest=0, tag=_TAG_COUNT),
+                comm.Isend([ids, MPI.UINT64_T], dest=0, tag=_TAG_IDS),
+                comm.Isend([ts, MPI.DOUBLE], dest=0, tag=_TAG_TIMES),
+            )
+
+
+_POLL_S = 2e-4  # between tests of a pending message
+
+
+def _wait(*requests: Any) -> Any:
+    """Complete MPI requests, sleeping between tests; the first one's received object.
+
+    A blocking receive or send spins on its core until the message moves (MPICH and
+    Open MPI poll), taking the core from this rank's drawing and writing threads, and,
+    when ranks share cores, from the other ranks. Testing every ``_POLL_S`` seconds
+    keeps the latency small and leaves the cores to the work.
+    """
+    pending = list(requests)
+    first = None
+    while pending:
+        still = []
+        for req in pending:
+            done, value = req.test()
+            if not done:
+                still.append(req)
+            elif req is requests[0]:
+                first = value
+        if still:
+            time.sleep(_POLL_S)
+        pending = still
+    return first
 
 
 def _agree(comm: Any, make: Callable[[], Any]) -> Any:

@@ -180,7 +180,16 @@ def iter_spikes(
         threads = 1 if comm is not None else default_threads()
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     if plan is None:
-        ctx = Context(seed, units.population, tstart, tstop, trial, redraw_rates=redraw_rates)
+        ctx = Context(
+            seed,
+            units.population,
+            tstart,
+            tstop,
+            trial,
+            redraw_rates=redraw_rates,
+            threads=threads,
+            comm=comm,
+        )
         plan = model.build_plan(units, ctx)
     draw, batches = _work(plan, batch_spikes)
     if comm is not None:
@@ -562,7 +571,16 @@ def generate(
     units = Units(population, np.asarray(node_ids), attributes)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     trial = check_int("trial", trial, min_value=0)
-    ctx = Context(seed, population, tstart, tstop, trial, redraw_rates=bool(redraw_rates))
+    ctx = Context(
+        seed,
+        population,
+        tstart,
+        tstop,
+        trial,
+        redraw_rates=bool(redraw_rates),
+        threads=threads if threads is not None else (1 if comm is not None else None),
+        comm=comm,
+    )
     plan = model.build_plan(units, ctx)
     expected = float(plan.expected_counts().sum())
     result = GenerationResult(

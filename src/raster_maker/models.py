@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 from ._check import check_int, check_number
-from ._parallel import thread_map
 from .plans import Block, BlockPlan, Context, Plan, TransformedPlan
 from .processes import SpikeProcess
 from .profiles import Constant, FollowSpikes, PinkNoise, Profile, ProfileGrid, Sinusoid
@@ -613,8 +612,13 @@ class FunctionalGroups(RateModel):
         groups = np.split(members, bounds)
         order = np.argsort(first)  # groups in order of first appearance
         names = [str(uniq[g]) for g in order]
-        # each group's noise is a pure function of its own stream: evaluated in threads
-        grids = thread_map(lambda key: _grid(self.noise, ctx, self.dt_ms, "group", key), names)
+        # each group's noise is a pure function of its own stream: shared among threads
+        # and MPI ranks
+        edges = self.noise.grid_edges(ctx.tstart_ms, ctx.tstop_ms, self.dt_ms)
+        values = ctx.map(
+            lambda key: self.noise.sample(edges, ctx.rng("profile", "group", key)), names
+        )
+        grids = [ProfileGrid(edges, v) for v in values]
         for g, key, grid in zip(order, names, grids, strict=True):
             sel = groups[g]
             yield Block(units.node_ids[sel], rates[sel], grid, key=key)

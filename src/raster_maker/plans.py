@@ -14,12 +14,13 @@ Plans compose: :class:`LayeredPlan` superposes independent plans for the same no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from ._parallel import thread_map
 from .processes import SpikeProcess, draw_spikes
 from .streams import group_rng, node_keys
 
@@ -59,6 +60,12 @@ class Context:
         Prefix of every purpose (set by :class:`~raster_maker.layers.Layers`).
     redraw_rates : bool
         Draw per-unit rates and assemblies per trial too.
+    threads : int, optional
+        Threads for shared work while planning (see :meth:`map`); default
+        :func:`~raster_maker._parallel.default_threads`. Not part of any stream.
+    comm : mpi4py communicator, optional
+        The ranks generating together: :meth:`map` shares its items among them. Not
+        part of any stream.
     """
 
     seed: int
@@ -68,6 +75,8 @@ class Context:
     trial: int = 0
     namespace: str = ""
     redraw_rates: bool = False
+    threads: int | None = field(default=None, compare=False, repr=False)
+    comm: Any = field(default=None, compare=False, repr=False)
 
     @property
     def duration_s(self) -> float:
@@ -164,15 +173,68 @@ class Context:
             The same generation (seed, population, window, trial) with the longer
             namespace.
         """
-        return Context(
-            self.seed,
-            self.population,
-            self.tstart_ms,
-            self.tstop_ms,
-            self.trial,
-            self.namespace + namespace,
-            self.redraw_rates,
-        )
+        return replace(self, namespace=self.namespace + namespace)
+
+    def map(self, func: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+        """``[func(item) for item in items]``, shared among this generation's threads
+        and MPI ranks.
+
+        For shared objects that are pure functions of their item (a group's noise
+        profile from its own stream): every rank computes every ``comm.Get_size()``-th
+        item on ``threads`` threads, and all ranks receive all results (in order), so
+        the plan is the same on every rank. With MPI, every rank must call this with
+        the same items, and the results must pickle.
+
+        Parameters
+        ----------
+        func : callable
+            A pure function of one item.
+        items : sequence
+            The items.
+
+        Returns
+        -------
+        list
+            The results, in the order of ``items``.
+        """
+        items = list(items)
+        size = 1 if self.comm is None else self.comm.Get_size()
+        if size == 1 or len(items) < 2:
+            return thread_map(func, items, self.threads)
+        rank = self.comm.Get_rank()
+        mine = thread_map(func, items[rank::size], self.threads)
+        return _allgather_strided(self.comm, mine, len(items))
+
+
+def _allgather_strided(comm: Any, mine: list[Any], n: int) -> list[Any]:
+    """Every rank's results, where rank ``r`` computed items ``r, r + size, ...`` of ``n``.
+
+    Results that are all numeric arrays of one shape travel in one buffer collective
+    (no pickling: ~10x faster for a plan's noise profiles); anything else is pickled.
+    """
+    size = comm.Get_size()
+    counts = [len(range(r, n, size)) for r in range(size)]
+    kinds = {(a.shape, a.dtype.str) if isinstance(a, np.ndarray) else None for a in mine}
+    kind = kinds.pop() if len(kinds) == 1 else None
+    if kind is not None and np.dtype(kind[1]).kind not in "biuf":
+        kind = None
+    kinds_all = comm.allgather(kind if mine else "none")
+    shapes = {k for k in kinds_all if k != "none"}
+    out: list[Any] = [None] * n
+    if len(shapes) == 1 and None not in shapes:
+        shape, dtype = next(iter(shapes))
+        per = int(np.prod(shape, dtype=np.int64))
+        recv = np.empty((n, *shape), dtype=dtype)
+        send = np.stack(mine) if mine else np.empty((0, *shape), dtype=dtype)
+        comm.Allgatherv(np.ascontiguousarray(send), [recv, [c * per for c in counts]])
+        start = 0
+        for r, c in enumerate(counts):
+            out[r::size] = list(recv[start : start + c])
+            start += c
+        return out
+    for r, part in enumerate(comm.allgather(mine)):
+        out[r::size] = part
+    return out
 
 
 class Plan:

@@ -278,7 +278,9 @@ class ProfileGrid:
         ValueError
             If the edges are not strictly increasing or leave the window.
         """
-        if edges_ms is self.edges:  # its own bins: the values themselves
+        if edges_ms is self.edges or (  # its own bins: the values themselves
+            np.shape(edges_ms) == self.edges.shape and np.array_equal(edges_ms, self.edges)
+        ):
             return self.values
         edges = _check_edges("edges_ms", edges_ms, self.tstart, self.tstop)
         return np.diff(self.integral(edges)) * 1000.0 / np.diff(edges)
@@ -404,8 +406,45 @@ class Profile:
         ValueError
             If the profile has negative, NaN or infinite values.
         """
-        edges = _shared_time_grid(tstart_ms, tstop_ms, dt_ms)
-        return ProfileGrid(edges, self._evaluate(edges, np.random.default_rng(rng)))
+        edges = self.grid_edges(tstart_ms, tstop_ms, dt_ms)
+        return ProfileGrid(edges, self.sample(edges, rng))
+
+    @staticmethod
+    def grid_edges(tstart_ms: float, tstop_ms: float, dt_ms: float = 1.0) -> np.ndarray:
+        """The bin edges :meth:`evaluate` uses: :func:`time_grid`, one read-only array
+        shared by every grid alive on the same window.
+
+        Parameters
+        ----------
+        tstart_ms, tstop_ms : float
+            Time window (ms).
+        dt_ms : float
+            Bin width (ms), > 0.
+
+        Returns
+        -------
+        ndarray of float64
+            The edges (not writeable).
+        """
+        return _shared_time_grid(tstart_ms, tstop_ms, dt_ms)
+
+    def sample(self, edges: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """The profile's value in each bin of ``edges`` (what :meth:`evaluate` puts in
+        its grid; a plain array, cheap to send between MPI ranks).
+
+        Parameters
+        ----------
+        edges : ndarray of float
+            Bin edges (ms), e.g. from :meth:`grid_edges`.
+        rng : numpy.random.Generator, optional
+            Source of randomness for noise profiles.
+
+        Returns
+        -------
+        ndarray of float64
+            ``edges.size - 1`` values.
+        """
+        return np.asarray(self._evaluate(edges, np.random.default_rng(rng)), dtype=np.float64)
 
     def _evaluate(self, edges: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
