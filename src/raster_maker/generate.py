@@ -630,7 +630,11 @@ def generate(
         if derived:
             attrs["raster_maker_derived"] = derived
         behind.put(writer.add_population, population, attrs)
-        behind.put(writer.add_metadata, population, plan.metadata((tstop - tstart) / 1000.0))
+        # the metadata (profiles) is gathered on the writer thread, while the first
+        # batches are drawn
+        behind.put(
+            lambda: writer.add_metadata(population, plan.metadata((tstop - tstart) / 1000.0))
+        )
         for ids, ts in chunks:
             behind.put(writer._append_by_id, population, ids, ts)
             if sync is not None:

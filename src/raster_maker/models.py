@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ._check import check_int, check_number
+from ._parallel import thread_map
 from .plans import Block, BlockPlan, Context, Plan, TransformedPlan
 from .processes import SpikeProcess
 from .profiles import Constant, FollowSpikes, PinkNoise, Profile, ProfileGrid, Sinusoid
@@ -618,7 +619,7 @@ class FunctionalGroups(RateModel):
         values = ctx.map(
             lambda key: self.noise.sample(edges, ctx.rng("profile", "group", key)), names
         )
-        grids = [ProfileGrid(edges, v) for v in values]
+        grids = thread_map(lambda v: ProfileGrid(edges, v), values, ctx.threads)
         for g, key, grid in zip(order, names, grids, strict=True):
             sel = groups[g]
             yield Block(units.node_ids[sel], rates[sel], grid, key=key)

@@ -211,7 +211,10 @@ class ProfileGrid:
         object.__setattr__(self, "values", values)
         cum = np.empty(self.edges.size)
         cum[0] = 0.0
-        np.cumsum(values * np.diff(self.edges) / 1000.0, out=cum[1:])
+        area = np.diff(self.edges)  # bin widths (ms), then each bin's integral (s x value)
+        area *= values
+        area /= 1000.0
+        np.cumsum(area, out=cum[1:])
         object.__setattr__(self, "cum", cum)
 
     @property
