@@ -61,8 +61,8 @@ class Context:
     redraw_rates : bool
         Draw per-unit rates and assemblies per trial too.
     threads : int, optional
-        Threads for shared work while planning (see :meth:`map`); default
-        :func:`~raster_maker._parallel.default_threads`. Not part of any stream.
+        Threads for shared work while planning (see :meth:`map`); default the number
+        of CPUs, at most 4. Not part of any stream.
     comm : mpi4py communicator, optional
         The ranks generating together: :meth:`map` shares its items among them. Not
         part of any stream.
