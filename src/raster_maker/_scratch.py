@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-MAX_KEPT = 1 << 22  # elements (32 MB) per buffer at most: bigger requests get fresh arrays
+MAX_KEPT = 1 << 20  # elements (8 MB) per buffer at most: bigger requests get fresh arrays
 
 _local = threading.local()
 _counting = np.zeros(0, dtype=np.int64)

@@ -631,7 +631,8 @@ def generate(
             attrs["raster_maker_derived"] = derived
         behind.put(writer.add_population, population, attrs)
         # the metadata (profiles) is gathered on the writer thread, while the first
-        # batches are drawn
+        # batches are drawn; the plan's shared tables are built first, once
+        plan.prepare()
         behind.put(
             lambda: writer.add_metadata(population, plan.metadata((tstop - tstart) / 1000.0))
         )
