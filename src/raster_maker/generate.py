@@ -139,8 +139,9 @@ def iter_spikes(
         does); then ``seed``, ``trial`` and ``redraw_rates`` are not used. Default:
         ``model.build_plan`` is called.
     threads : int, optional
-        Threads drawing batches in parallel. Default: the number of CPUs, at most 4;
-        1 per rank when ``comm`` is given.
+        Threads drawing batches (and sharing the plan's per-group work, such as noise
+        profiles) in parallel. Default: the number of CPUs, at most 4; 1 per rank when
+        ``comm`` is given.
     comm : mpi4py communicator, optional
         Split the batches across the ranks of ``comm`` (every rank must call this with
         the same arguments); only rank 0 yields, all the chunks in order. Default None:
@@ -477,8 +478,8 @@ def generate(
         Expected number of spikes drawn per batch (default 250 000): bounds memory.
         The spikes do not depend on it.
     threads : int, optional
-        Threads drawing batches (default: up to 4 CPUs; 1 per MPI rank). The spikes do
-        not depend on it.
+        Threads drawing batches and sharing the plan's per-group work (default: up to 4
+        CPUs; 1 per MPI rank). The spikes do not depend on it.
     comm : mpi4py communicator, None or 'auto'
         Split the work across MPI ranks (every rank calls ``generate`` with the same
         arguments; rank 0 writes, and the file is byte-identical to a one-rank run).
