@@ -449,3 +449,20 @@ def test_bad_input(tmp_path, capsys, case, exc, match):
         return
     with pytest.raises(exc, match=match):
         case(tmp_path)
+
+
+# -- requests that cannot fit: refused before anything is drawn or written --------------------
+def test_a_rate_typo_that_would_fill_the_disk_is_refused_before_writing(tmp_path):
+    # 1e7 Hz (for 10 Hz) passes the per-unit cap (1e8 spikes) but not the disk: 1e13
+    # spikes, 160 TB
+    out = tmp_path / "typo.h5"
+    with pytest.raises(OSError, match=r"expects 1e\+13 spikes .* more than the .* GB free"):
+        rm.generate("poisson", "p", np.arange(100_000), 0, 10_000, params={"rate_hz": 1e7},
+                 seed=1, output=out)  # fmt: skip
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_spikes_that_cannot_fit_in_memory_are_refused_before_drawing():
+    with pytest.raises(ValueError, match=r"in memory: more than half .*write them to a file"):
+        rm.generate("poisson", "p", np.arange(100_000), 0, 10_000, params={"rate_hz": 1e6},
+                 seed=1)  # fmt: skip

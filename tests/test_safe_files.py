@@ -123,8 +123,22 @@ def small_disk(tmp_path):
 def test_full_disk_leaves_destination_untouched(small_disk):
     dest = small_disk / "spikes.h5"
     before = _earlier_file(dest)
-    with pytest.raises(OSError):  # ~20 MB of spikes into 2 MB
+    with pytest.raises(OSError, match="GB free"):  # ~32 MB expected, 2 MB: refused at once
         _overwrite_with_spikes(dest, n_units=20_000)
+    assert dest.read_bytes() == before
+    assert _temporaries(dest) == []
+
+
+def test_disk_filling_up_while_writing_leaves_destination_untouched(small_disk):
+    # the writer itself (no expected count to check first) runs into the full disk
+    dest = small_disk / "spikes.h5"
+    before = _earlier_file(dest)
+    rng = np.random.default_rng(1)
+    with pytest.raises(OSError):
+        with SpikesWriter(dest, overwrite=True) as writer:
+            for start in range(0, 2_000_000, 250_000):  # 32 MB into 2 MB
+                ids = np.repeat(np.arange(start // 100, start // 100 + 2500), 100)
+                writer.append("p", ids, np.sort(rng.uniform(0, 1e4, ids.size)))
     assert dest.read_bytes() == before
     assert _temporaries(dest) == []  # and the space is given back
 

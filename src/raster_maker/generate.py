@@ -10,9 +10,11 @@ memory). Trials repeat the generation with fresh spike streams.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from ._check import check_int, check_window
 from ._parallel import default_threads
 from .models import InputModel, Units
 from .plans import Context, Plan
+from .processes import MAX_SPIKES_PER_UNIT
 from .registry import make_model
 from .sonata import SpikesWriter
 from .streams import normalize_seed
@@ -583,7 +586,10 @@ def generate(
         comm=comm,
     )
     plan = model.build_plan(units, ctx)
-    expected = float(plan.expected_counts().sum())
+    counts = plan.expected_counts()
+    expected = float(counts.sum())
+    if not counts.size or counts.max() <= MAX_SPIKES_PER_UNIT:  # else: drawing names the unit
+        _check_room(expected, output, units, tstart, tstop)
     result = GenerationResult(
         population, int(units.node_ids.size), 0, seed, tstart, tstop, trial=trial
     )
@@ -660,6 +666,52 @@ def generate(
     result.path = str(writer.path)
     _log_result(model, result)
     return _shared(comm, result)
+
+
+_BYTES_PER_SPIKE = 16  # uint64 node id + float64 time
+
+
+def _check_room(expected: float, output: Any, units: Units, tstart: float, tstop: float) -> None:
+    """Refuse, before drawing, a generation that cannot fit where it goes.
+
+    A rate or unit mistake (1e7 Hz for 1e5 units: 1e13 spikes) passes the per-unit cap
+    but would fill the memory or the disk first; the expected count says so at once.
+    Only clearly impossible requests are refused: more expected bytes than the disk has
+    free (an ``OSError`` with ``ENOSPC``, as a full disk gives), or than half the
+    machine's memory when the spikes are kept in memory (a ``ValueError``).
+    """
+    need = expected * _BYTES_PER_SPIKE
+    what = (
+        f"The generation expects {expected:.3g} spikes ({need / 1e9:.3g} GB) for "
+        f"{units.node_ids.size} units over {tstop - tstart:g} ms"
+    )
+    if output is None:
+        try:
+            ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):  # not POSIX: no check
+            return
+        if need > 0.5 * ram:
+            raise ValueError(
+                f"{what}, to be held in memory: more than half of this machine's "
+                f"{ram / 1e9:.3g} GB. Allowed: at most {0.5 * ram / _BYTES_PER_SPIKE:.3g} "
+                "expected spikes without output=; write them to a file (output=...) or "
+                "check the rates and the window."
+            )
+        return
+    if isinstance(output, SpikesWriter):
+        return
+    parent = Path(output).expanduser().absolute().parent
+    try:
+        free = shutil.disk_usage(parent).free
+    except OSError:  # no such folder yet: the writer says so
+        return
+    if need > free:
+        raise OSError(
+            errno.ENOSPC,
+            f"{what}: more than the {free / 1e9:.3g} GB free at '{parent}'. Allowed: at "
+            f"most {free / _BYTES_PER_SPIKE:.3g} expected spikes there; check the rates "
+            "and the window, or write elsewhere.",
+        )
 
 
 def _generate_parallel(
