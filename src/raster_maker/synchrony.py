@@ -637,7 +637,10 @@ class CPPPlan(_EventPlan):
             pos_parts.append(members[member])
             spike_parts.append(t[event])
         pos, spikes = np.concatenate(pos_parts), np.concatenate(spike_parts)
-        order = np.argsort(pos, kind="stable")  # times are already sorted within a group
+        # times are already sorted within a group; positions below 2**16 sort as uint16,
+        # which numpy sorts stably by radix (one pass; the same order as int64 keys)
+        keys = pos.astype(np.uint16) if self.node_ids.size <= 1 << 16 else pos
+        order = np.argsort(keys, kind="stable")
         offsets = np.concatenate(([0], np.cumsum([t.size for t in times_parts]))).astype(np.int64)
         return _Events(
             np.concatenate(times_parts),
