@@ -632,9 +632,14 @@ def sorting_problem(
 
 # -- spikes ----------------------------------------------------------------------------
 def _read_population(
-    grp: h5py.Group, path: str, population: str, check_sorting: bool
+    grp: h5py.Group,
+    path: str,
+    population: str,
+    check_sorting: bool,
+    scale_to_ms: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(node_ids uint64, timestamps float64)`` of one population, checked."""
+    """``(node_ids uint64, timestamps float64)`` of one population, checked; the times
+    scaled to ms by their ``units`` label, or by ``scale_to_ms`` when given."""
 
     def fail(found: Found) -> SpikesFileError:
         code, message = found
@@ -653,7 +658,7 @@ def _read_population(
         label = sorting_claim(grp)[0]
         label = _BMTK_ALIASES.get(label, label) if label is not None else None
         lowest = lowest_time_ms(grp)
-        scale = time_scale(ts_ds)
+        scale = time_scale(ts_ds) if scale_to_ms is None else scale_to_ms
         ts, ids = ts_ds[()], ids_ds[()]
     ts = ts.astype(np.float64, copy=False)
     if scale != 1.0:  # times in seconds: every reader here works in ms
@@ -667,7 +672,11 @@ def _read_population(
 
 
 def read_spike_arrays(
-    path: str | os.PathLike, population: str | None = None, *, check_sorting: bool = True
+    path: str | os.PathLike,
+    population: str | None = None,
+    *,
+    check_sorting: bool = True,
+    scale_to_ms: float | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Read spikes as arrays, checked: ``{population: (node_ids, timestamps_ms)}``.
 
@@ -680,6 +689,9 @@ def read_spike_arrays(
     check_sorting : bool
         Check that the ``sorting`` attribute tells the truth (default). False accepts a
         file whose label lies or is not SONATA's (for readers that ignore the order).
+    scale_to_ms : float, optional
+        Multiply the stored times by this to get ms, whatever their ``units`` label says
+        (1 to take them as they are); default: by the label (seconds are converted).
 
     Returns
     -------
@@ -708,7 +720,7 @@ def read_spike_arrays(
                     f"No population '{population}' in '{name}'; it has: {have}."
                 )
             pops = [population]
-        return {p: _read_population(spikes[p], name, p, check_sorting) for p in pops}
+        return {p: _read_population(spikes[p], name, p, check_sorting, scale_to_ms) for p in pops}
 
 
 def read_spikes(

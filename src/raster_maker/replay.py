@@ -39,11 +39,9 @@ Mappings
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -279,7 +277,9 @@ def read_source_trains(
 def _detect_format(path: Path) -> str:
     if not h5py.is_hdf5(path):
         return "csv"  # the CSV reader tells a text file that is not a spikes table
-    with _hdf5(path), h5py.File(path, "r") as h5:
+    from .reading import _open
+
+    with _open(path) as h5:
         if "spikes" in h5:
             return "sonata"
         if "nwb_version" in h5.attrs or "units" in h5:
@@ -289,20 +289,6 @@ def _detect_format(path: Path) -> str:
         f"Invalid value for 'source': '{path}' is an HDF5 file with neither /spikes nor an "
         f"NWB units table (it holds: {found}). Allowed: {_ALLOWED_FILES}."
     )
-
-
-@contextlib.contextmanager
-def _hdf5(path: Path) -> Iterator[None]:
-    """HDF5's own errors (a truncated or damaged file) as the reading layer's, naming it."""
-    from .reading import SpikesFileUnreadable, _open_fix, _open_problem
-
-    try:
-        yield
-    except OSError as err:
-        if isinstance(err, SpikesFileUnreadable):
-            raise
-        problem, fix = _open_problem(err), _open_fix(err)
-        raise SpikesFileUnreadable(str(path), problem, code="unreadable", fix=fix) from err
 
 
 def _pick_population(path: Path, population: str | None, available) -> str:
@@ -331,32 +317,20 @@ def _read_sonata(path: Path, population: str | None, time_unit: str) -> SourceTr
     from .reading import population_names, read_metadata, read_provenance, read_spike_arrays
 
     pop = _pick_population(path, population, population_names(path))
-    # replay reorders the trains itself: a file whose sorting label lies is still usable
-    ids, times = read_spike_arrays(path, pop, check_sorting=False)[pop]
+    # the user may name the unit, whatever the file's label says; replay reorders the
+    # trains itself, so a file whose sorting label lies is still usable
+    scale = None if time_unit == "auto" else _scale(time_unit, "ms")
+    ids, times = read_spike_arrays(path, pop, check_sorting=False, scale_to_ms=scale)[pop]
     declared = read_metadata(path, pop).get("node_ids")
     prov = read_provenance(path, pop)
     span = None
-    if "tstart_ms" in prov and "tstop_ms" in prov:
+    # a raster_maker file is in ms: read as seconds, its recorded window is not its own
+    if "tstart_ms" in prov and "tstop_ms" in prov and time_unit != "s":
         span = (float(prov["tstart_ms"]), float(prov["tstop_ms"]))
-    if time_unit != "auto":  # the user names the unit, whatever the file's label says
-        label = _sonata_units(path, pop)  # the reader has already scaled by the label
-        factor = (1000.0 if time_unit == "s" else 1.0) / (1000.0 if label == "s" else 1.0)
-        if factor != 1.0:
-            times = times * factor
-            span = None  # a raster_maker file is in ms; a window in other units is not its own
     _check_spikes(path, times)
     return SourceTrains.from_spikes(
         ids, times, declared, population=pop, format="sonata", span_ms=span
     )
-
-
-def _sonata_units(path: Path, population: str) -> str:
-    """The ``units`` label of a SONATA population's timestamps ('ms' when there is none)."""
-    from .reading import time_scale
-
-    with _hdf5(path), h5py.File(path, "r") as h5:
-        scale = time_scale(h5[f"spikes/{population}/timestamps"])
-    return "s" if scale == 1000.0 else "ms"
 
 
 def _read_csv(path: Path, population: str | None, time_unit: str) -> SourceTrains:
