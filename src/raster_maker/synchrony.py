@@ -54,8 +54,9 @@ import pandas as pd
 from ._check import check_number, check_option
 from .models import InputModel, Units
 from .plans import Context, Plan
-from .processes import MAX_SPIKES_PER_UNIT, SpikeProcess, draw_spikes
+from .processes import MAX_SPIKES_PER_UNIT, SpikeProcess, _row_index, draw_spikes
 from .profiles import ProfileGrid
+from .rates import _as_label
 from .registry import register
 from .streams import uniform
 from .transforms import Jitter
@@ -93,10 +94,6 @@ def _parse_groups(spec: Any) -> str | None:
     return spec["by"]
 
 
-def _label(x: Any) -> str:
-    return x.decode("utf-8") if isinstance(x, bytes) else str(x)
-
-
 def _grouping(units: Units, by: str | None) -> tuple[list[str], np.ndarray]:
     """Group keys (attribute values as text, in node order of first appearance) and the
     group index of every unit."""
@@ -104,7 +101,7 @@ def _grouping(units: Units, by: str | None) -> tuple[list[str], np.ndarray]:
     if by is None:
         return ["all"], np.zeros(n, dtype=np.int64)
     codes, uniques = pd.factorize(units.attribute(by), use_na_sentinel=False)
-    labels = [_label(u) for u in uniques]
+    labels = [_as_label(u) for u in uniques]
     where = {k: i for i, k in enumerate(dict.fromkeys(labels))}  # same text (1, "1"): one group
     index = np.array([where[k] for k in labels], dtype=np.int64)
     return list(where), index[codes]
@@ -113,11 +110,7 @@ def _grouping(units: Units, by: str | None) -> tuple[list[str], np.ndarray]:
 # -- small vectorised helpers -----------------------------------------------------------------
 def _ranges(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(row, index within row) of rows of the given lengths, row by row."""
-    counts = np.asarray(counts, dtype=np.int64)
-    rows = np.repeat(np.arange(counts.size), counts)
-    starts = np.cumsum(counts) - counts
-    within = np.arange(rows.size, dtype=np.int64) - np.repeat(starts, counts)
-    return rows, within
+    return _row_index(np.asarray(counts, dtype=np.int64))
 
 
 def _poisson_times(
