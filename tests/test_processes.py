@@ -266,3 +266,14 @@ def test_gamma_with_refractory_is_refused():
     # the rate correction r / (1 - r tau) is exact for Poisson only (gamma would overshoot it)
     with pytest.raises(ValueError, match=r"'refractory_ms': 3.0 with process='gamma'.*Allowed: 0"):
         SpikeProcess("gamma", order=2, refractory_ms=3.0)
+
+
+def test_poisson_counts_of_u_one_are_finite_on_every_route():
+    # the streams give u = 1 with probability 2**-53; its quantile is infinite, so every
+    # route takes the largest double below 1 (one table, the walk, pdtrik)
+    below = 1.0 - 2.0**-53
+    for lam in (np.array([5.0]), np.linspace(1.0, 300.0, 100), np.array([3e6])):
+        u = np.ones(lam.size)
+        got = poisson_counts(u, lam)
+        assert np.all(got >= lam) and np.all(got < lam + 20 * np.sqrt(lam) + 50)
+        np.testing.assert_array_equal(got, poisson_counts(np.full(lam.size, below), lam))

@@ -327,3 +327,26 @@ def test_follow_spikes_is_the_delayed_population_rate():
 def test_follow_spikes_rejects_bad_parameters(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         FollowSpikes(*args, **kwargs)
+
+
+def test_inversion_tables_refine_for_peaks_but_not_for_silences():
+    # a silence keeps its integral constant: finer cells cannot split it, so the table
+    # stays at one cell per bin (16 per bin would cost 16x the memory for nothing)
+    from raster_maker.profiles import ProfileGrid
+
+    n = 20_000
+    silent = np.ones(n)
+    silent[1000:1010] = 0.0
+    peaked = np.full(n, 0.01)  # one bin holds most of the integral: a cell of the
+    peaked[5000] = 1e4  # rest holds ~50 bins at one cell per bin
+    for values, cells in ((silent, n + 1), (peaked, None)):
+        grid = ProfileGrid(np.arange(n + 1, dtype=float), values)
+        lut_hi = grid._inverse_tables()[1]
+        if cells is None:
+            assert lut_hi.size > n + 1  # the peak's integral spreads over finer cells
+        else:
+            assert lut_hi.size == cells
+        v = np.random.default_rng(0).uniform(0, grid.total, 50_000)
+        k = np.searchsorted(grid.cum, v, side="right") - 1  # the bin of each value
+        t = grid.invert(v)
+        assert np.all((t >= grid.edges[k]) & (t <= grid.edges[k + 1]))

@@ -36,6 +36,7 @@ _MAX_WALK = 8  # steps from the Cornish-Fisher start before falling back to pdtr
 # above this mean pdtr's tail errors (~1e-8) exceed pdtrik's: there pdtrik decides, as in
 # scipy.stats.poisson.ppf
 _WALK_MAX_MEAN = 1e6
+_BELOW_ONE = 1.0 - 2.0**-53
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     u : array_like of float
-        Uniform probabilities in (0, 1].
+        Uniform probabilities in (0, 1] (1 is taken as ``1 - 2**-53``).
     lam : array_like of float
         Poisson means (>= 0), broadcast to the shape of ``u``; a mean of 0 gives 0.
 
@@ -159,7 +160,9 @@ def poisson_counts(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
     >>> poisson_counts(np.array([0.1, 0.5, 0.9]), 4.0)
     array([2, 4, 7])
     """
-    u = np.asarray(u, dtype=np.float64)
+    # u = 1 (the streams can give it) has an infinite quantile: take the largest double
+    # below 1 instead, on every route
+    u = np.minimum(np.asarray(u, dtype=np.float64), _BELOW_ONE)
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
     out = np.zeros(u.shape, dtype=np.int64)
     pos = np.flatnonzero(lam > 0)

@@ -94,6 +94,7 @@ def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
     return edges
 
 
+_MAX_REFINED_CELLS = 1 << 24  # lookup cells of an inversion table beyond one per bin
 _GRIDS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _GRIDS_LOCK = threading.Lock()
 
@@ -357,17 +358,27 @@ class ProfileGrid:
             n = self.values.size
             # cell c holds the bins whose start integral falls in it; a value v in cell
             # m = floor(v * scale) has its bin in [lut_lo[m], lut_hi[m]] (same formula, so exact)
-            for per_bin in (1, 4, 16):  # finer cells until each holds a few bins at most
+            # finer cells (up to 16 per bin) while they at least halve the widest cell: a
+            # sharp peak spreads over finer cells, a silence (constant integral) never does
+            best = None
+            for per_bin in (1, 4, 16):
                 n_cells = n * per_bin
+                if best is not None and n_cells > _MAX_REFINED_CELLS:
+                    break
                 scale = n_cells / self.total
                 cells = np.minimum((self.cum[:-1] * scale).astype(np.int64), n_cells)
                 lut_hi = np.cumsum(np.bincount(cells, minlength=n_cells + 1)) - 1
                 lut_lo = np.concatenate(([0], np.maximum(lut_hi[:-1], 0)))
                 np.clip(lut_hi, 0, n - 1, out=lut_hi)
                 span = int(np.max(lut_hi - lut_lo))
-                if span <= 3:  # steps down from lut_hi: lut_lo not used
-                    lut_lo = None
+                if best is not None and span > best[3] // 2:
                     break
+                best = (lut_lo, lut_hi, scale, span)
+                if span <= 3:
+                    break
+            lut_lo, lut_hi, scale, span = best
+            if span <= 3:  # steps down from lut_hi: lut_lo not used
+                lut_lo = None
             with np.errstate(divide="ignore"):
                 slope = np.where(self.values > 0, 1000.0 / self.values, 0.0)
             offset = self.edges[:-1] - self.cum[:-1] * slope
