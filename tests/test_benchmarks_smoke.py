@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -30,5 +31,6 @@ def test_benchmark_quick_run(tmp_path):
     ).stdout
     for workload in ("W1", "W2", "W2-sin", "W3"):
         assert workload in out
-    assert "within 2.5x of h5py-raw" in out  # the raw-write floor ran and was compared
-    assert (tmp_path / "r.json").stat().st_size > 0
+    targets = json.loads((tmp_path / "r.json").read_text())["targets"]
+    (raw,) = [t for t in targets if t["target"].startswith("within 2.5x of h5py-raw")]
+    assert raw["status"] in ("PASS", "MISS"), raw  # the raw-write floor ran and was compared

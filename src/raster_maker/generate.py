@@ -210,7 +210,7 @@ def _work(plan: Plan, batch_spikes: int):
     first = int(node_ids[0]) if node_ids.size else 0
     # ids first, first + 1, ... (as most node sets are): a position plus the first id
     is_range = bool(node_ids.size) and int(node_ids[-1]) - first == node_ids.size - 1
-    is_range = is_range and bool(np.all(np.diff(node_ids.astype(np.int64)) == 1))
+    is_range = is_range and bool(np.all(np.diff(node_ids) == 1))  # a plan's own ids, checked
 
     def draw(sl: slice) -> tuple[np.ndarray, np.ndarray]:
         pos, times = plan.draw(sl)
@@ -589,7 +589,12 @@ def generate(
     counts = plan.expected_counts()
     expected = float(counts.sum())
     if not counts.size or counts.max() <= MAX_SPIKES_PER_UNIT:  # else: drawing names the unit
-        _check_room(expected, output, units, tstart, tstop)
+        if comm is None:
+            _check_room(expected, output, units, tstart, tstop)
+        else:  # rank 0 holds or writes the file: it decides, every rank raises
+            from ._mpi import _agree
+
+            _agree(comm, lambda: _check_room(expected, output, units, tstart, tstop))
     result = GenerationResult(
         population, int(units.node_ids.size), 0, seed, tstart, tstop, trial=trial
     )
@@ -632,10 +637,7 @@ def generate(
     behind = _WriteBehind(depth=3)
     sync = _Syncer(writer) if own else None
     try:
-        attrs = provenance(model, units, tstart, tstop, seed, trial)
-        derived = plan.derived()
-        if derived:
-            attrs["raster_maker_derived"] = derived
+        attrs = _population_attrs(model, units, plan, result)
         behind.put(writer.add_population, population, attrs)
         # the metadata (profiles) is gathered on the writer thread, while the first
         # batches are drawn; the plan's shared tables are built first, once
@@ -714,6 +716,17 @@ def _check_room(expected: float, output: Any, units: Units, tstart: float, tstop
         )
 
 
+def _population_attrs(
+    model: InputModel, units: Units, plan: Plan, result: GenerationResult
+) -> dict[str, Any]:
+    """The population's attributes: provenance, and what the model solved if anything."""
+    attrs = provenance(model, units, result.tstart_ms, result.tstop_ms, result.seed, result.trial)
+    derived = plan.derived()
+    if derived:
+        attrs["raster_maker_derived"] = derived
+    return attrs
+
+
 def _generate_parallel(
     comm: Any,
     model: InputModel,
@@ -735,11 +748,7 @@ def _generate_parallel(
     def open_writer() -> SpikesWriter:  # rank 0: the file, its attributes and metadata
         writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting)
         try:
-            attrs = provenance(model, units, tstart, tstop, result.seed, result.trial)
-            derived = plan.derived()
-            if derived:
-                attrs["raster_maker_derived"] = derived
-            writer.add_population(units.population, attrs)
+            writer.add_population(units.population, _population_attrs(model, units, plan, result))
             writer.add_metadata(units.population, plan.metadata((tstop - tstart) / 1000.0))
         except BaseException:
             writer.abort()
