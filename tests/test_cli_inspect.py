@@ -82,6 +82,21 @@ def test_inspect_table(spikes, capsys):
     assert "provenance.seed: 7" in out
 
 
+def test_inspect_lists_only_populations(spikes, tmp_path, capsys):
+    # a stray dataset under /spikes is not a population (the readers skip it too)
+    import shutil
+
+    import h5py
+
+    path = tmp_path / "stray.h5"
+    shutil.copy(spikes, path)
+    with h5py.File(path, "a") as h5:
+        h5["spikes"]["extra"] = np.arange(3)
+    assert main(["inspect", "--json", str(path)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert [p["population"] for p in info["populations"]] == ["exc"]
+
+
 def test_inspect_json_of_bmtk_file(bmtk_file, capsys):
     assert main(["inspect", "--json", str(bmtk_file)]) == 0
     info = json.loads(capsys.readouterr().out)

@@ -39,6 +39,7 @@ from .report import (
     DEFAULT_BAND_HZ,
     DEFAULT_WINDOWS_MS,
     PopulationData,
+    _as_data,
     _unit_positions,
     count_correlations,
     load_population_data,
@@ -195,9 +196,7 @@ def input_figure_data(
     KeyError
         Unknown population or group (the message lists those that exist).
     """
-    data = (
-        source if isinstance(source, PopulationData) else load_population_data(source, population)
-    )
+    data = _as_data(source, population)
     g = data.group_position(group)
     units, ids, ts = data.select_group(g)
     if data.profiles is not None and data.profile_edges_ms is not None:
@@ -625,9 +624,7 @@ def correlation_figure_data(
     ValueError
         If fewer than two units fire (there is no pair to correlate).
     """
-    data = (
-        source if isinstance(source, PopulationData) else load_population_data(source, population)
-    )
+    data = _as_data(source, population)
     df = count_correlations(
         data, windows_ms=windows_ms, n_pairs=n_pairs, seed=seed, confidence=confidence
     )
@@ -852,9 +849,7 @@ def assembly_figure_data(
     """
     bin_ms = check_number("bin_ms", bin_ms, min_value=0.0, strict_min=True, units="ms")
     units_per_assembly = check_int("units_per_assembly", units_per_assembly, min_value=1)
-    data = (
-        source if isinstance(source, PopulationData) else load_population_data(source, population)
-    )
+    data = _as_data(source, population)
     sched = read_schedule(data, layer=layer)
     n_named = len(sched.assembly_names)
     unit_group = sched.group_index

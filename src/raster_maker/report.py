@@ -38,7 +38,8 @@ from scipy.stats import poisson
 from scipy.stats import t as student_t
 
 from ._check import check_int, check_number
-from .sonata import population_names, read_metadata, read_provenance, read_spikes
+from .reading import read_spike_arrays
+from .sonata import population_names, read_metadata, read_provenance
 
 __all__ = [
     "PopulationData",
@@ -229,9 +230,7 @@ def load_population_data(path: str | os.PathLike, population: str | None = None)
         if not pops:
             raise ValueError(f"No populations in '{path}': it has no /spikes group or it is empty.")
         population = pops[0]
-    df = read_spikes(path, population)
-    ids = df["node_ids"].to_numpy(np.uint64)
-    ts = df["timestamps"].to_numpy(np.float64)
+    ids, ts = read_spike_arrays(path, population)[population]
     prov = read_provenance(path, population)
     meta = read_metadata(path, population)
     if "tstart_ms" in prov and "tstop_ms" in prov:
@@ -2071,13 +2070,13 @@ def describe_file(path: str | os.PathLike) -> dict[str, Any]:
 def _describe_file(path: str | os.PathLike) -> dict[str, Any]:
     import h5py
 
-    from .reading import _open, time_scale
+    from .reading import _open, _populations, time_scale
 
     out: dict[str, Any] = {"path": str(path), "populations": []}
     with _open(path) as h5:
         out["attrs"] = {k: _attr(v) for k, v in h5.attrs.items()}
         spikes = h5.get("spikes")
-        pops = list(spikes) if isinstance(spikes, h5py.Group) else []
+        pops = _populations(spikes) if isinstance(spikes, h5py.Group) else []
         for pop in pops:
             grp = spikes[pop]
             ts = grp["timestamps"][:] if "timestamps" in grp else np.zeros(0)

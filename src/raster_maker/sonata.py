@@ -349,7 +349,7 @@ class _Population:
         self.ids[n0:] = ids
         self.n_written = n0 + ids.size
 
-    def flush(self, final: bool = True, sorting: str | None = None) -> None:
+    def flush(self, sorting: str | None = None) -> None:
         """Write what is buffered; a population still all in memory is sorted (``sorting``)
         and written contiguous."""
         if self.ts is None:

@@ -40,6 +40,7 @@ from .reading import (
     HDF5_ERRORS,
     SpikesFileError,
     _examples,  # one way of listing offending values, shared with the reading layer
+    _populations,
     damaged_problem,
     dataset_problem,
     layout_problem,
@@ -332,7 +333,7 @@ def _check_layout(path: str) -> tuple[list[Problem], dict[str, Any]]:
         layout = _found("error", None, layout_problem(h5))
         if layout:
             return out + layout, {}
-        pops = [p for p in h5["spikes"] if isinstance(h5["spikes"][p], h5py.Group)]
+        pops = _populations(h5["spikes"])
         if not pops:
             out.append(Problem("warning", None, "no_populations", "'/spikes' holds no population."))
         for pop in pops:
