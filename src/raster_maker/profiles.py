@@ -95,6 +95,7 @@ def time_grid(tstart_ms: float, tstop_ms: float, dt_ms: float) -> np.ndarray:
 
 
 _MAX_REFINED_CELLS = 1 << 24  # lookup cells of an inversion table beyond one per bin
+_CACHED_CELLS = 1 << 16  # a table this small is refined further, for fewer steps per value
 _GRIDS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _GRIDS_LOCK = threading.Lock()
 
@@ -320,18 +321,18 @@ class ProfileGrid:
         buf = scratch(v.size, 2).view(np.float64).reshape(v.shape)
         np.multiply(v, scale, out=buf)
         lo = scratch(v.size, 3).reshape(v.shape)
-        np.copyto(lo, buf, casting="unsafe")  # as astype(np.int64)
-        np.clip(lo, 0, lut_hi.size - 1, out=lo)
+        np.copyto(lo, buf, casting="unsafe")  # as astype(np.int64); cells >= 0 as v > 0
         cum = self.cum
         at = buf  # scratch for gathered table values
         if span <= 3:  # narrow cells (smooth profiles): step down from the cell's last bin
             cell, lo = lo, buf.view(np.int64)
-            np.take(lut_hi, cell, out=lo, mode="clip")
+            np.take(lut_hi, cell, out=lo, mode="clip")  # clip: v at the total's rounding
             at = cell.view(np.float64)
             for _ in range(span):
                 np.take(cum, lo, out=at, mode="clip")
                 lo -= at > v
         else:  # wide cells (long silences, sharp peaks): bisection inside the cell
+            np.clip(lo, 0, lut_hi.size - 1, out=lo)
             lo, hi = lut_lo[lo], lut_hi[lo]
             for _ in range(int(np.ceil(np.log2(span + 1)))):  # largest j with cum[j] <= v
                 mid = (lo + hi + 1) >> 1
@@ -344,8 +345,7 @@ class ProfileGrid:
         t *= v
         np.take(offset, lo, out=at, mode="clip")
         t += at  # offset[lo] + v * slope[lo]
-        lo += 1
-        np.take(self.edges, lo, out=at, mode="clip")
+        np.take(self.edges[1:], lo, out=at, mode="clip")  # the bin's end
         np.minimum(t, at, out=t)
         return t
 
@@ -359,11 +359,15 @@ class ProfileGrid:
             # cell c holds the bins whose start integral falls in it; a value v in cell
             # m = floor(v * scale) has its bin in [lut_lo[m], lut_hi[m]] (same formula, so exact)
             # finer cells (up to 16 per bin) while they at least halve the widest cell: a
-            # sharp peak spreads over finer cells, a silence (constant integral) never does
+            # sharp peak spreads over finer cells, a silence (constant integral) never does.
+            # A smooth profile stops at 3 steps per value, or at 1 while the table is small
+            # enough to stay in cache
             best = None
             for per_bin in (1, 4, 16):
                 n_cells = n * per_bin
                 if best is not None and n_cells > _MAX_REFINED_CELLS:
+                    break
+                if best is not None and best[3] <= 3 and n_cells > _CACHED_CELLS:
                     break
                 scale = n_cells / self.total
                 cells = np.minimum((self.cum[:-1] * scale).astype(np.int64), n_cells)
@@ -374,7 +378,7 @@ class ProfileGrid:
                 if best is not None and span > best[3] // 2:
                     break
                 best = (lut_lo, lut_hi, scale, span)
-                if span <= 3:
+                if span <= 1:
                     break
             lut_lo, lut_hi, scale, span = best
             if span <= 3:  # steps down from lut_hi: lut_lo not used
@@ -686,13 +690,37 @@ class PinkNoise(Profile):
 
 def _onto_grid(trace_1ms: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Average a 1 kHz trace (sample k on [t0+k, t0+k+1) ms) over the grid's bins."""
-    rel = edges - edges[0]
-    if np.allclose(np.diff(rel)[:-1], 1.0) and rel.size - 1 == trace_1ms.size:
+    if edges.size - 1 == trace_1ms.size and _ms_steps(edges):
         return trace_1ms
+    rel = edges - edges[0]
     cum = np.concatenate(([0.0], np.cumsum(trace_1ms)))
     k = np.arange(cum.size, dtype=np.float64)
     area = np.interp(rel, k, cum)  # exact integral of the step trace (linear inside a step)
     return np.diff(area) / np.diff(rel)
+
+
+_MS_STEPS: dict[int, tuple[weakref.ref, bool]] = {}  # id(edges) -> (edges, answer)
+
+
+def _ms_steps(edges: np.ndarray) -> bool:
+    """Whether every bin of ``edges`` but the last is 1 ms wide (to within ``allclose``).
+
+    The answer for a shared read-only grid (:meth:`Profile.grid_edges`) is kept while the
+    grid lives: functional groups ask it once per group of the same grid.
+    """
+    shared = not edges.flags.writeable
+    if shared:
+        held = _MS_STEPS.get(id(edges))
+        if held is not None and held[0]() is edges:
+            return held[1]
+    answer = bool(np.allclose(np.diff(edges)[:-1], 1.0))
+    if shared:
+        if len(_MS_STEPS) > 64:  # grids of windows gone by
+            for key, (ref, _) in list(_MS_STEPS.items()):
+                if ref() is None:
+                    _MS_STEPS.pop(key, None)
+        _MS_STEPS[id(edges)] = (weakref.ref(edges), answer)
+    return answer
 
 
 def _fft_noise(n: int, dt_ms: float, exponent: float, rng: np.random.Generator) -> np.ndarray:
