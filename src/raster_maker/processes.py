@@ -21,9 +21,8 @@ import numpy as np
 from scipy import special
 
 from ._check import check_int, check_number, check_option
-from ._scratch import counting
 from ._scratch import scratch as scratch_array
-from .streams import uniform, uniform_inplace, words
+from .streams import uniform, uniform_inplace, uniform_runs_inplace, words
 
 __all__ = ["SpikeProcess", "poisson_counts", "draw_spikes", "PROCESS_KINDS"]
 
@@ -228,26 +227,23 @@ def _order_statistics(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
     """
     n = int(counts.sum())
     rows = np.repeat(np.arange(counts.size), counts)
-    ends = np.cumsum(counts)  # one past each row's last value
-    work, scratch = scratch_array(n, 0), scratch_array(n, 1)  # this thread's, reused
-    np.take(ends - counts, rows, out=scratch, mode="clip")
-    np.subtract(counting(n), scratch, out=work)  # the counter of each gap: 1 .. counts[i]
-    scratch_u = scratch.view(np.uint64)
-    np.take(keys, rows, out=scratch_u, mode="clip")
-    csum = _quantised_exponentials_inplace(work.view(np.uint64), scratch_u)
-    np.cumsum(csum, out=csum)
-    before = np.zeros(counts.size, dtype=np.int64)
-    has = ends > 0
-    before[has] = csum[ends[has] - 1]
-    before = np.concatenate(([0], before[:-1]))  # csum just before each row starts
-    np.take(before, rows, out=scratch, mode="clip")
-    csum -= scratch  # exact partial sums within each row
-    # the row's closing gap (counter counts + 1) completes its total
-    last = np.zeros(counts.size, dtype=np.int64)
+    work, spare = scratch_array(n, 0), scratch_array(n, 1)  # this thread's, reused
+    # the gaps: counters 1 .. counts[i] of each row's stream
+    u = uniform_runs_inplace(keys, counts, 1, work.view(np.uint64), spare.view(np.uint64))
+    csum = _quantise_inplace(u, work)
+    # exact partial sums within each row: one cumulative sum, with each row's first gap
+    # lowered by the previous row's sum (the sums telescope back to zero at each start)
     full = counts > 0
-    last[full] = csum[ends[full] - 1]
+    last = np.zeros(counts.size, dtype=np.int64)  # each row's sum of gaps
+    if n:
+        starts = (np.cumsum(counts) - counts)[full]
+        sums = np.add.reduceat(csum, starts)
+        csum[starts[1:]] -= sums[:-1]
+        last[full] = sums
+    np.cumsum(csum, out=csum)
+    # the row's closing gap (counter counts + 1) completes its total
     total = (last + _quantised_exponentials(keys, counts + 1)).astype(np.float64)
-    vals = scratch.view(np.float64)
+    vals = spare.view(np.float64)
     np.copyto(vals, csum)
     totals = csum.view(np.float64)
     np.take(total, rows, out=totals, mode="clip")
@@ -258,17 +254,17 @@ def _order_statistics(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray,
 def _quantised_exponentials(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
     """Exp(1) variates of the streams in units of 2**-32, as int64 >= 1 (exactly summable)."""
     keys = np.array(np.broadcast_to(keys, np.shape(counters)), dtype=np.uint64)
-    return _quantised_exponentials_inplace(np.array(counters, dtype=np.uint64), keys)
+    counters = np.array(counters, dtype=np.uint64)
+    return _quantise_inplace(uniform_inplace(counters, keys), counters)
 
 
-def _quantised_exponentials_inplace(counters: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """:func:`_quantised_exponentials` in the memory of its arguments (both overwritten);
-    the result is an int64 view of ``counters``."""
-    u = uniform_inplace(counters, keys)
+def _quantise_inplace(u: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Exp(1) variates ``ceil(-log(u) * 2**32)``, at least 1, from uniforms ``u`` in
+    (0, 1] (overwritten), as int64 in ``out``'s memory (an 8-byte array of ``u``'s size)."""
     np.log(u, out=u)
     u *= -_QUANT
     np.ceil(u, out=u)
-    gaps = counters.view(np.int64)
+    gaps = out.view(np.int64)
     np.copyto(gaps, u, casting="unsafe")  # as astype(np.int64)
     np.maximum(gaps, 1, out=gaps)  # no value lands on 0 or 1
     return gaps

@@ -304,9 +304,55 @@ def uniform_inplace(counters: np.ndarray, keys: np.ndarray) -> np.ndarray:
         z += np.uint64(1)
         z *= _GAMMA
         z += keys
-        _mix(z, keys)
+    return _uniform_of_states(z, keys)
+
+
+def uniform_runs_inplace(
+    keys: np.ndarray, counts: np.ndarray, first: int, states: np.ndarray, tmp: np.ndarray
+) -> np.ndarray:
+    """``uniform(np.repeat(keys, counts), counters)`` for counters that run ``first,
+    first + 1, ...`` in each row, computed in the memory of ``states`` and ``tmp``.
+
+    For hot loops: the per-value keys and counters are never made. Within a row the
+    generator's state grows by a constant step, so one cumulative sum (exact, modulo
+    2**64 as the state is) lays out every row's states from the rows' first ones.
+
+    Parameters
+    ----------
+    keys : ndarray of uint64
+        One stream key per row.
+    counts : ndarray of int
+        Values per row (>= 0).
+    first : int
+        Counter of each row's first value (>= 0).
+    states, tmp : ndarray of uint64
+        Work arrays of ``counts.sum()`` elements, overwritten.
+
+    Returns
+    -------
+    ndarray of float64
+        The same values as :func:`uniform`, row after row, as a view of ``tmp``.
+    """
+    states.fill(_GAMMA)
+    full = counts > 0
+    if full.any():
+        starts = (np.cumsum(counts) - counts)[full]
+        with np.errstate(over="ignore"):
+            head = keys[full] + np.uint64(first + 1) * _GAMMA  # each row's first state
+            last = head + (counts[full].astype(np.uint64) - np.uint64(1)) * _GAMMA
+            head[1:] -= last[:-1]  # the step from the previous row's last state
+        states[starts] = head
+        np.cumsum(states, out=states)
+    return _uniform_of_states(states, tmp)
+
+
+def _uniform_of_states(z: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """The uniforms in (0, 1] of generator states ``z`` (mixed in place), as a float
+    view of ``tmp`` (scratch of their shape)."""
+    with np.errstate(over="ignore"):
+        _mix(z, tmp)
     z >>= _S11
     z += np.uint64(1)  # below 2**53 + 1: exact in float64, as uniform's float(w) + 1.0
-    u = keys.view(np.float64)
+    u = tmp.view(np.float64)
     np.multiply(z, _TWO53, out=u)
     return u
