@@ -16,34 +16,6 @@ import numpy as np
 MAX_KEPT = 1 << 20  # elements (8 MB) per buffer at most: bigger requests get fresh arrays
 
 _local = threading.local()
-_counting = np.zeros(0, dtype=np.int64)
-_counting_lock = threading.Lock()
-
-
-def counting(n: int) -> np.ndarray:
-    """The read-only int64 array ``1, 2, ..., n`` (shared; grown as needed up to
-    :data:`MAX_KEPT`, fresh above).
-
-    Parameters
-    ----------
-    n : int
-        Length.
-
-    Returns
-    -------
-    ndarray of int64
-        ``np.arange(1, n + 1)``, not writeable.
-    """
-    global _counting
-    if n > MAX_KEPT:
-        return np.arange(1, n + 1, dtype=np.int64)
-    if _counting.size < n:
-        with _counting_lock:
-            if _counting.size < n:
-                grown = np.arange(1, min(MAX_KEPT, max(n, 2 * _counting.size)) + 1, dtype=np.int64)
-                grown.flags.writeable = False
-                _counting = grown
-    return _counting[:n]
 
 
 def scratch(n: int, slot: int) -> np.ndarray:
