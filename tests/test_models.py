@@ -339,3 +339,41 @@ def test_functional_groups_by_attribute():
     blocks = list(model.blocks(Units("exc", np.arange(5), attrs), 0.0, 500.0, SEED))
     assert [b.key for b in blocks] == ["L2", "L4", "L5"]
     assert [b.node_ids.tolist() for b in blocks] == [[0, 2], [1, 4], [3]]
+
+
+@pytest.mark.parametrize(
+    ("generator", "params"),
+    [
+        ("functional_groups", {"group_by": "layer"}),
+        ("correlated", {"rate_hz": 10.0, "correlation": 0.1, "groups": {"by": "layer"}}),
+    ],
+)
+def test_bytes_attribute_values_group_as_their_text(generator, params, tmp_path):
+    # h5py gives SONATA strings as bytes: b"L2" is the group "L2" (not "b'L2'"), with the
+    # same streams, so the same spikes and group names as the str values
+    layers = ["L2", "L4", "L2", "L5", "L4", "L2"]
+    runs = []
+    for values in (layers, [s.encode() for s in layers]):
+        attrs = pd.DataFrame({"layer": values}, index=np.arange(6))
+        out = tmp_path / f"{type(values[0]).__name__}.h5"
+        generate(
+            generator,
+            "exc",
+            np.arange(6),
+            0.0,
+            2000.0,
+            params=params,
+            seed=SEED,
+            attributes=attrs,
+            output=out,
+        )
+        runs.append((read_spikes(out, "exc"), read_metadata(out, "exc")))
+    (spikes_str, meta_str), (spikes_bytes, meta_bytes) = runs
+    pd.testing.assert_frame_equal(spikes_str, spikes_bytes)
+    keys = [
+        k.decode() if isinstance(k, bytes) else str(k) for k in meta_bytes.get("group_keys", [])
+    ]
+    assert not any(k.startswith("b'") for k in keys)
+    assert keys == [
+        k.decode() if isinstance(k, bytes) else str(k) for k in meta_str.get("group_keys", [])
+    ]

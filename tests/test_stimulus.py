@@ -12,6 +12,7 @@ Statistical assertions have a fixed seed and a bound derived from the distributi
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -623,3 +624,21 @@ def test_protocol_example_generates_and_draws(tmp_path):
     bursts = schedule[schedule["epoch"] == "burst"]
     assert bursts["assembly"].tolist() == ["0", "1", "2", "3"]
     assert bursts["start_ms"].tolist() == [500.0, 2000.0, 3500.0, 5000.0]
+
+
+def test_no_on_period_in_the_window_warns_and_stays_silent(caplog):
+    # an on-period longer than the window never ends inside it: the user is told why the
+    # assemblies only fire at silent_hz, and nothing fires at burst_hz
+    params = {
+        "assemblies": rand(2),
+        "pattern": "short",
+        "on_ms": 5000.0,
+        "off_ms": 500.0,
+        "burst_hz": 80.0,
+        "silent_hz": 0.0,
+    }
+    with caplog.at_level(logging.WARNING, logger="raster_maker"):
+        res = gen(params, np.arange(20), tstop=1000.0)
+    assert res.n_spikes == 0
+    msg = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("no on-period of 5000 ms" in m and "silent_hz" in m for m in msg), msg

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from ._parallel import prefetch
+
 __all__ = ["world", "ordered_gather", "parallel_hdf5", "write_mode", "write_parallel"]
 
 logger = logging.getLogger("raster_maker")
@@ -235,7 +237,7 @@ def write_parallel(
 
     layout = _rounds(len(items), size, round_batches, rank)
     # drawing starts now, on its own thread, while rank 0 makes the file
-    own = _prefetch(mapper(func, [items[i] for mine in layout for i in mine]), round_batches)
+    own = prefetch(mapper(func, [items[i] for mine in layout for i in mine]), round_batches)
     tmp = _agree(comm, prepare)
     order = _OrderTracker()
     total = 0
@@ -278,36 +280,6 @@ def write_parallel(
 
     path = _agree(comm, commit)
     return total, path
-
-
-def _prefetch(results: Iterator[Any], depth: int) -> Iterator[Any]:
-    """Run the iterator ``results`` on a thread from now on, ``depth`` items ahead."""
-    import queue
-    import threading
-
-    box: queue.Queue = queue.Queue(maxsize=max(1, depth))
-    done = object()
-
-    def work() -> None:
-        try:
-            for item in results:
-                box.put((True, item))
-        except BaseException as err:  # handed to the consumer
-            box.put((False, err))
-        box.put((True, done))
-
-    threading.Thread(target=work, name="raster_maker-draw", daemon=True).start()
-
-    def consume() -> Iterator[Any]:
-        while True:
-            ok, item = box.get()
-            if not ok:
-                raise item
-            if item is done:
-                return
-            yield item
-
-    return consume()
 
 
 def _rounds(n_items: int, size: int, per_rank: int, rank: int) -> list[range]:

@@ -45,7 +45,7 @@ from .assemblies import Assemblies, make_assemblies
 from .models import RateModel, Units
 from .plans import Block, Context
 from .profiles import ProfileGrid, time_grid
-from .rates import ByAttribute, RateDistribution, as_rate_distribution
+from .rates import ByAttribute, RateDistribution, as_rate_distribution, attribute_labels
 from .registry import register
 
 __all__ = [
@@ -219,8 +219,9 @@ def _plain_kinds(dist: RateDistribution, node_ids, attributes) -> tuple[np.ndarr
     labels = dist._labels(node_ids, attributes)  # the rule ByAttribute draws with
     kind = np.empty(node_ids.size, np.int64)
     kinds: list = []
-    for label in np.unique(labels.astype(str)):
-        sel = labels.astype(str) == label
+    names, which = np.unique(labels.astype(str), return_inverse=True)
+    for j, label in enumerate(names.tolist()):
+        sel = which == j
         sub = dist.specs.get(label, dist.default)
         if sub is None:  # drawing the rates has already refused it; say it again
             raise ValueError(f"No rates for {dist.by}={label!r} and no 'default'.")
@@ -491,8 +492,7 @@ class Correlated(RateModel):
         if self.groups is None:
             return None, []
         if "by" in self.groups:
-            values = units.attribute(self.groups["by"])
-            labels = np.array([str(v) for v in values], dtype=object).astype(str)
+            labels = attribute_labels(units.attribute(self.groups["by"]))
             names, index = np.unique(labels, return_inverse=True)
             self._assemblies = None
             return index.astype(np.int64), [str(n) for n in names]

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import __version__
 from ._check import check_int, check_window
-from ._parallel import default_threads
+from ._parallel import WriteBehind, ahead, ordered_map, threads_for
 from .models import InputModel, Units
 from .plans import Context, Plan
 from .processes import MAX_SPIKES_PER_UNIT
@@ -183,7 +183,7 @@ def iter_spikes(
     True
     """
     if threads is None:
-        threads = 1 if comm is not None else default_threads()
+        threads = threads_for(comm)
     tstart, tstop = check_window(tstart_ms, tstop_ms)
     if plan is None:
         ctx = Context(
@@ -201,9 +201,9 @@ def iter_spikes(
     if comm is not None:
         from ._mpi import ordered_gather
 
-        yield from ordered_gather(comm, batches, draw, _ahead(threads))
+        yield from ordered_gather(comm, batches, draw, ahead(threads))
     else:
-        yield from _ordered_map(draw, batches, threads)
+        yield from ordered_map(draw, batches, threads)
 
 
 def _work(plan: Plan, batch_spikes: int):
@@ -224,86 +224,6 @@ def _work(plan: Plan, batch_spikes: int):
 
     plan.prepare()
     return draw, _batches(plan.expected_counts(), batch_spikes)
-
-
-def _ahead(threads: int):
-    """A mapper drawing on ``threads`` threads (at least one, beside the caller's)."""
-
-    def mapper(func, items):
-        return _ordered_map(func, items, threads, background=True)
-
-    return mapper
-
-
-def _ordered_map(func, items, threads: int, background: bool = False):
-    """``map(func, items)`` on ``threads`` threads, in order, with bounded look-ahead.
-
-    numpy releases the GIL in its array loops, so batches drawn in threads use both
-    cores; results come back in input order, so the output is the same as serial.
-    ``background``: even one thread is a worker thread, so the caller (sending, writing)
-    runs while the next batch is drawn.
-    """
-    if threads <= 1 and not background:
-        yield from map(func, items)
-        return
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    threads = max(1, threads)
-    with ThreadPoolExecutor(threads) as pool:
-        pending: deque = deque()
-        for item in items:
-            pending.append(pool.submit(func, item))
-            if len(pending) > threads:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
-class _WriteBehind:
-    """Run writer calls on one background thread, fed through a bounded queue.
-
-    The caller keeps drawing (or receiving) the next batches while the previous ones
-    are written: h5py releases the GIL in its writes, so drawing and writing overlap.
-    At most ``depth`` calls wait in the queue, which bounds memory. The first error on
-    the writer thread is raised in the caller, at the next :meth:`put` or at
-    :meth:`finish`; after an error the thread only drains the queue, so the caller never
-    blocks on it.
-    """
-
-    def __init__(self, depth: int = 4) -> None:
-        import queue
-        import threading
-
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="raster_maker-writer", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
-            if self._error is None:
-                try:
-                    job[0](*job[1:])
-                except BaseException as err:  # handed to the caller
-                    self._error = err
-
-    def put(self, func, *args) -> None:
-        """Queue ``func(*args)`` (waits while ``depth`` calls are queued)."""
-        if self._error is not None:
-            self.finish()
-        self._queue.put((func, *args))
-
-    def finish(self) -> None:
-        """Wait until every queued call ran; raise the writer thread's error, if any."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 def _with_progress(chunks, node_ids: np.ndarray, expected_spikes: float, progress, label: str):
@@ -584,7 +504,7 @@ def generate(
         tstop,
         trial,
         redraw_rates=bool(redraw_rates),
-        threads=threads if threads is not None else (1 if comm is not None else None),
+        threads=threads_for(comm, threads),
         comm=comm,
     )
     plan = model.build_plan(units, ctx)
@@ -637,7 +557,7 @@ def generate(
         return _shared(comm, result)
     own = not isinstance(output, SpikesWriter)
     writer = SpikesWriter(output, overwrite=overwrite, sorting=sorting) if own else output
-    behind = _WriteBehind(depth=2)
+    behind = WriteBehind(depth=2)
     sync = _Syncer(writer) if own else None
     try:
         attrs = _population_attrs(model, units, plan, result)
@@ -766,7 +686,7 @@ def _generate_parallel(
         units.population,
         list(batches),
         draw,
-        _ahead(1 if threads is None else threads),
+        ahead(threads_for(comm, threads)),
         chunk_length(expected),
     )
     _log_result(model, result)

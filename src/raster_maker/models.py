@@ -33,7 +33,13 @@ from ._parallel import thread_map
 from .plans import Block, BlockPlan, Context, Plan, TransformedPlan
 from .processes import SpikeProcess
 from .profiles import Constant, FollowSpikes, PinkNoise, Profile, ProfileGrid, Sinusoid
-from .rates import RateDistribution, as_rate_distribution, levy_exp, truncated_normal
+from .rates import (
+    RateDistribution,
+    as_rate_distribution,
+    attribute_labels,
+    levy_exp,
+    truncated_normal,
+)
 from .registry import register
 from .transforms import parse_transforms
 
@@ -580,7 +586,7 @@ class FunctionalGroups(RateModel):
                 f"Cannot group by '{self.group_by}': no such node attribute in population "
                 f"'{units.population}'; attributes: {', '.join(map(str, have)) or 'none'}."
             )
-        return units.attribute(self.group_by).astype(str)
+        return attribute_labels(units.attribute(self.group_by))
 
     def blocks(self, units, tstart_ms, tstop_ms, seed, ctx=None):
         """One block per functional group, each with its own 1/f noise profile.

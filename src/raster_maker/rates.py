@@ -427,6 +427,25 @@ def _as_label(x: Any) -> str:
     return x.decode("utf-8") if isinstance(x, bytes) else str(x)
 
 
+def attribute_labels(values: Any) -> np.ndarray:
+    """Node attribute values as text, one per node: bytes decoded as UTF-8 (as h5py
+    gives SONATA strings), everything else through ``str``. Each distinct value is
+    converted once.
+
+    Parameters
+    ----------
+    values : array_like
+        One attribute value per node.
+
+    Returns
+    -------
+    ndarray of str
+        The labels, aligned with ``values``.
+    """
+    codes, uniques = pd.factorize(np.asarray(values), use_na_sentinel=False)
+    return np.array([_as_label(u) for u in uniques], dtype=str)[codes]
+
+
 class ByAttribute(RateDistribution):
     """Per-node rates whose distribution depends on a node attribute (e.g. ``pop_name``).
 
