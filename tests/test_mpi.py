@@ -7,21 +7,18 @@ h5py has the mpio driver (CI's .venv-mpio, README "MPI").
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import h5py
 import pytest
+from mpirun import MPIEXEC, WRITE_PATHS
 
 from raster_maker.sonata import read_provenance
 
 REPO = Path(__file__).resolve().parents[1]
-MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
 
-# write paths this h5py can take (RASTER_MAKER_MPI_WRITE forces one, small inputs included)
-WRITE_PATHS = ["gather", "parallel"] if h5py.get_config().mpi else ["gather"]
 
 pytestmark = [
     pytest.mark.mpi,

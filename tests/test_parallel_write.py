@@ -7,7 +7,6 @@ skipped elsewhere; CI runs them in a separate environment (``.ci/run``, README "
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,13 +16,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from mpirun import HAS_MPIO, MPIEXEC
 
 from raster_maker import generate
 from raster_maker.sonata import _CHUNK, SpikesWriter, read_metadata, read_provenance
 
 REPO = Path(__file__).resolve().parents[1]
-MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
-HAS_MPIO = bool(h5py.get_config().mpi)
 
 _MPIO_MARKS = (
     pytest.mark.mpi,

@@ -367,6 +367,8 @@ def test_metadata_that_readers_rely_on(tmp_path):
     meta = read_metadata(res.path, "p")
     assert meta["group_keys"].dtype == object and isinstance(meta["group_keys"][0], str)
     assert read_metadata(res.path, "nope") == {}
+    some = read_metadata(res.path, "p", keys=["node_ids", "absent"])  # only what is asked
+    assert list(some) == ["node_ids"] and np.array_equal(some["node_ids"], meta["node_ids"])
     with h5py.File(res.path, "a") as h5:
         del h5["raster_maker/p/group_index"]
         h5["raster_maker/p/group_index"] = np.zeros(39, np.int32)

@@ -7,16 +7,15 @@ Sources are real files: written by raster_maker, by BMTK's own ``SpikeTrains`` w
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from mpirun import MPIEXEC
 from scipy import stats
 
 import raster_maker.replay  # noqa: F401  (registers 'replay')
@@ -449,9 +448,6 @@ def test_shuffle_does_not_depend_on_batches_or_threads(recorded):
         iter_spikes(model, Units("tgt", ids), 0.0, 1000.0, SEED, batch_spikes=300, threads=2)
     )
     np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), full["timestamps"])
-
-
-MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
 
 
 @pytest.mark.mpi

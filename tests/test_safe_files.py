@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,13 +13,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+from mpirun import MPIEXEC, WRITE_PATHS
 
 from raster_maker import generate
 from raster_maker.sonata import SpikesWriter, write_spikes
 
-MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
 # MPI write paths this h5py can take (the parallel one needs the mpio driver: README "MPI")
-WRITE_PATHS = ["gather", "parallel"] if h5py.get_config().mpi else ["gather"]
 
 # A generation big enough to take seconds: 200k units x 20 s x 20 Hz (~80 M spikes).
 BIG_JOB = (

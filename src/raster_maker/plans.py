@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._parallel import thread_map
-from .processes import SpikeProcess, draw_spikes
+from .processes import SpikeProcess, draw_spikes, node_time_order
 from .streams import group_rng, node_keys
 
 __all__ = [
@@ -559,31 +559,8 @@ def merge_by_position(
         return parts[0]
     pos = np.concatenate([p[0] for p in parts])
     times = np.concatenate([p[1] for p in parts])
-    order = _merge_order(pos, times)
+    order = node_time_order(pos, times)
     return pos[order], times[order]
-
-
-def _merge_order(pos: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """``np.lexsort((times, pos))`` for a concatenation of runs sorted by (pos, time).
-
-    One integer key, position then time quantised to a power of two that fits 63 bits,
-    is non-decreasing along each run, so a stable sort merges the runs (timsort: about
-    4x faster than lexsort). Where quantisation ties two times of one node in the wrong
-    order (times within ~1e-10 of each other; checked), lexsort decides instead, so the
-    order is always lexsort's.
-    """
-    p0 = int(pos.min())
-    nodes = int(pos.max()) - p0 + 1
-    lo = float(times.min())
-    span = float(times.max()) - lo
-    scale = 2.0 ** np.floor(np.log2(2.0**62 / nodes / (span + 1.0)))
-    key = np.floor((times - lo) * scale).astype(np.int64)
-    key += (pos - p0) * (int(np.floor(span * scale)) + 1)
-    order = np.argsort(key, kind="stable")
-    sp, st = pos[order], times[order]
-    if np.any((sp[1:] == sp[:-1]) & (st[1:] < st[:-1])):
-        return np.lexsort((times, pos))
-    return order
 
 
 class LayeredPlan(Plan):

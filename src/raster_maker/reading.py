@@ -37,7 +37,7 @@ import json
 import numbers
 import os
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -933,13 +933,18 @@ def _as_count(val: Any) -> int | None:
     return None
 
 
-def read_metadata(path: str | os.PathLike, population: str) -> dict[str, np.ndarray]:
+def read_metadata(
+    path: str | os.PathLike, population: str, keys: Iterable[str] | None = None
+) -> dict[str, np.ndarray]:
     """Per-node metadata stored by the generator (rates, groups, profiles), if any.
 
     Parameters
     ----------
     path : str or path-like
     population : str
+    keys : iterable of str, optional
+        Read only these datasets (those the file has), e.g. ``["node_ids"]`` without
+        the profiles; default all.
 
     Returns
     -------
@@ -964,7 +969,10 @@ def read_metadata(path: str | os.PathLike, population: str) -> dict[str, np.ndar
         grp = _group(h5, "raster_maker", population)
         if grp is None:
             return {}
+        wanted = None if keys is None else set(keys)
         for key, obj in grp.items():
+            if wanted is not None and key not in wanted:
+                continue
             if not isinstance(obj, h5py.Dataset):
                 raise _metadata_error(name, population, f"'{key}' is not a dataset")
             out[key] = _dataset_value(obj)

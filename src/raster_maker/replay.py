@@ -321,7 +321,7 @@ def _read_sonata(path: Path, population: str | None, time_unit: str) -> SourceTr
     # trains itself, so a file whose sorting label lies is still usable
     scale = None if time_unit == "auto" else _scale(time_unit, "ms")
     ids, times = read_spike_arrays(path, pop, check_sorting=False, scale_to_ms=scale)[pop]
-    declared = read_metadata(path, pop).get("node_ids")
+    declared = read_metadata(path, pop, keys=["node_ids"]).get("node_ids")  # not the profiles
     prov = read_provenance(path, pop)
     span = None
     # a raster_maker file is in ms: read as seconds, its recorded window is not its own

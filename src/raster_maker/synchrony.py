@@ -54,7 +54,13 @@ import pandas as pd
 from ._check import check_number, check_option
 from .models import InputModel, Units
 from .plans import Context, Plan
-from .processes import MAX_SPIKES_PER_UNIT, SpikeProcess, _row_index, draw_spikes
+from .processes import (
+    MAX_SPIKES_PER_UNIT,
+    SpikeProcess,
+    _row_index,
+    draw_spikes,
+    node_time_order,
+)
 from .profiles import ProfileGrid
 from .rates import _as_label
 from .registry import register
@@ -544,7 +550,7 @@ class SIPPlan(_EventPlan):
             )
         rows = np.concatenate((b_rows, c_rows))
         times = np.concatenate((b_times, c_times))
-        order = np.lexsort((times, rows))
+        order = node_time_order(rows, times)  # two runs sorted by (row, time)
         return rows[order] + (sl.start or 0), times[order]
 
     def derived(self) -> dict[str, Any]:

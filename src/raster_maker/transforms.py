@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ._check import check_number
+from .processes import node_time_order
 from .streams import uniform
 
 __all__ = ["Transform", "Jitter", "Thin", "Shift", "parse_transforms", "TRANSFORM_KINDS"]
@@ -107,7 +108,7 @@ class Jitter(Transform):
         t[high] = 2.0 * tstop_ms - t[high]
         # reflection can land exactly on an edge only through rounding: nudge inside
         np.clip(t, np.nextafter(tstart_ms, np.inf), np.nextafter(tstop_ms, -np.inf), out=t)
-        order = np.lexsort((t, pos))
+        order = node_time_order(pos, t)
         return pos[order], t[order]
 
     def params(self):
