@@ -425,7 +425,7 @@ def test_other_errors():
         make_assemblies({"method": "random", "n": 1}, POP, SMALL[::-1], None, 0)
     with pytest.raises(TypeError, match=r"'node_ids' must be a 1-D integer array"):
         make_assemblies({"method": "random", "n": 1}, POP, SMALL.astype(float), None, 0)
-    with pytest.raises(ValueError, match=r"'attributes' has no row for node id\(s\) 6"):
+    with pytest.raises(ValueError, match=r"'attributes' for population .*1 node\(s\) have no row"):
         make_assemblies(
             {"method": "by_attribute", "attribute": "g"},
             POP,

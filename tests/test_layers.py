@@ -228,7 +228,7 @@ def test_trials_without_a_seed_share_one_drawn_seed():
 
 def test_missing_attribute_rows_are_a_clear_error():
     attrs = pd.DataFrame({"layer": ["a", "b"]}, index=[0, 1])
-    with pytest.raises(KeyError, match=r"1 node\(s\) have no row, e.g\. 2"):
+    with pytest.raises(ValueError, match=r"1 node\(s\) have no row, e.g\. 2"):
         generate(
             "functional_groups",
             "pop",

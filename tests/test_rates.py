@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+import raster_maker as rm
+from raster_maker import rates
 from raster_maker.rates import (
     ByAttribute,
     RateDistribution,
@@ -367,8 +369,8 @@ def test_ordinary_distributions_ignore_attributes():
         ),
         (
             lambda d, a: d.draw(1, "p", np.array([3, 99]), attributes=a),
-            KeyError,
-            r"node id\(s\) 99 not in",
+            ValueError,
+            r"1 node\(s\) have no row, e\.g\. 99",
         ),
         (
             lambda d, a: d.from_uniforms(np.ones(2), np.ones(2)),
@@ -416,3 +418,25 @@ def test_attribute_values_without_rates_are_refused_without_a_default():
 def test_bad_rates_by_attribute_specs_are_refused(spec, exc, match):
     with pytest.raises(exc, match=match):
         as_rate_distribution(spec)
+
+
+@pytest.mark.parametrize(
+    ("index", "problem"),
+    [
+        ([0, 1, 1], r"its index repeats node ids"),
+        ([0, 1, 5], r"1 node\(s\) have no row, e.g\. 2"),
+        (["a", "b", "c"], r"its index is not node ids \(integers\)"),
+    ],
+)
+def test_attributes_must_hold_one_row_per_node(index, problem):
+    # one rule, one message, wherever attributes are read (rates, assemblies, groups)
+    attrs = pd.DataFrame({"pop_name": ["e", "e", "i"]}, index=index)
+    dist = rates.as_rate_distribution({"by": "pop_name", "values": {"e": 5.0, "i": 10.0}})
+    with pytest.raises(ValueError, match=r"Invalid 'attributes': " + problem):
+        dist.draw(1, "p", np.arange(3), attributes=attrs)
+    for gen, params in (
+        ("functional_groups", {"group_by": "pop_name"}),
+        ("stimulus", {"assemblies": {"method": "by_attribute", "attribute": "pop_name"}}),
+    ):
+        with pytest.raises(ValueError, match=r"'attributes' for population 'p': " + problem):
+            rm.generate(gen, "p", np.arange(3), 0.0, 100.0, params=params, seed=1, attributes=attrs)

@@ -100,3 +100,51 @@ def check_window(tstart_ms: Any, tstop_ms: Any) -> tuple[float, float]:
             "Allowed: tstop_ms > tstart_ms."
         )
     return tstart, tstop
+
+
+def attribute_rows(attributes: Any, node_ids: Any, population: str | None = None) -> np.ndarray:
+    """The row of each node id in ``attributes`` (a DataFrame indexed by node id).
+
+    Parameters
+    ----------
+    attributes : pandas.DataFrame
+        Node attributes, one row per node id.
+    node_ids : array_like of int
+        The nodes whose rows are wanted.
+    population : str, optional
+        Named in the error.
+
+    Returns
+    -------
+    ndarray of int
+        Positions into ``attributes``, aligned with ``node_ids``.
+
+    Raises
+    ------
+    ValueError
+        If the index is not node ids (integers), repeats one, or lacks a row of
+        ``node_ids`` (the message shows a few).
+    """
+    import pandas as pd
+
+    node_ids = np.asarray(node_ids)
+    try:
+        index = pd.Index(np.asarray(attributes.index).astype(np.int64))
+    except (TypeError, ValueError):
+        index = None
+    if index is None:
+        problem = "its index is not node ids (integers)"
+    elif not index.is_unique:
+        problem = "its index repeats node ids"
+    else:
+        pos = index.get_indexer(node_ids.astype(np.int64))
+        lost = node_ids[pos < 0]
+        if not lost.size:
+            return pos
+        shown = ", ".join(str(int(i)) for i in lost[:5])
+        problem = f"{lost.size} node(s) have no row, e.g. {shown}"
+    where = f" for population '{population}'" if population is not None else ""
+    raise ValueError(
+        f"Invalid 'attributes'{where}: {problem}. Allowed: one row per node id (e.g. "
+        "NodeSet.attributes)."
+    )

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from . import streams
-from ._check import check_int, check_number, check_option
+from ._check import attribute_rows, check_int, check_number, check_option
 
 __all__ = ["METHODS", "Assemblies", "make_assemblies"]
 
@@ -330,15 +330,7 @@ def _column(
             f"Invalid value for '{key}': {name!r} is not a node attribute of population "
             f"{population!r}; attributes: {', '.join(map(str, attributes.columns)) or 'none'}."
         )
-    index = pd.Index(np.asarray(attributes.index).astype(np.int64))
-    if not index.is_unique:
-        raise ValueError("'attributes' has duplicate node ids in its index.")
-    pos = index.get_indexer(node_ids.astype(np.int64))
-    if (pos < 0).any():
-        raise ValueError(
-            f"'attributes' has no row for node id(s) {_few(node_ids[pos < 0])} of "
-            f"population {population!r}."
-        )
+    pos = attribute_rows(attributes, node_ids, population)
     return attributes[name].to_numpy()[pos]
 
 

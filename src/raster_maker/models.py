@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ._check import check_int, check_number
+from ._check import attribute_rows, check_int, check_number
 from ._parallel import thread_map
 from .plans import Block, BlockPlan, Context, Plan, TransformedPlan
 from .processes import SpikeProcess
@@ -123,6 +123,8 @@ class Units:
         ------
         KeyError
             If there is no such attribute (the message lists the available ones).
+        ValueError
+            If the attributes' index is not one row per node id.
         """
         attrs = self.attributes
         if attrs is None or name not in attrs.columns:
@@ -131,18 +133,7 @@ class Units:
                 f"No node attribute '{name}' in population '{self.population}'; attributes: "
                 f"{', '.join(map(str, have)) or 'none'}."
             )
-        index = attrs.index
-        pos = index.get_indexer(self.node_ids.astype(np.int64)) if index.is_unique else None
-        if pos is None or (pos < 0).any():
-            missing = "duplicate node ids in the attributes' index"
-            if pos is not None:
-                lost = self.node_ids[pos < 0]
-                shown = ", ".join(str(int(i)) for i in lost[:5])
-                missing = f"{lost.size} node(s) have no row, e.g. {shown}"
-            raise KeyError(
-                f"Invalid 'attributes' for population '{self.population}': {missing}. "
-                "Allowed: one row per node id (e.g. NodeSet.attributes)."
-            )
+        pos = attribute_rows(attrs, self.node_ids, self.population)
         return attrs[name].to_numpy()[pos]
 
 

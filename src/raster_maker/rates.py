@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._check import check_number, check_option, check_rates
+from ._check import attribute_rows, check_number, check_option, check_rates
 from .streams import node_keys, uniform
 
 __all__ = [
@@ -530,13 +530,7 @@ class ByAttribute(RateDistribution):
                 f"Cannot draw rates by '{self.by}': no such node attribute; "
                 f"attributes: {', '.join(have) or 'none given'}."
             )
-        pos = attributes.index.get_indexer(np.asarray(node_ids).astype(np.int64))
-        if np.any(pos < 0):
-            absent = np.asarray(node_ids)[pos < 0].tolist()
-            raise KeyError(
-                f"Cannot draw rates by '{self.by}': node id(s) {_few(absent)} not in the "
-                "attributes' index."
-            )
+        pos = attribute_rows(attributes, node_ids)
         codes, uniques = pd.factorize(attributes[self.by].to_numpy()[pos], use_na_sentinel=False)
         return np.array([_as_label(x) for x in uniques], dtype=object)[codes]
 
