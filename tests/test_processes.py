@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
+from raster_maker import processes
 from raster_maker.processes import SpikeProcess, draw_spikes, poisson_counts
 from raster_maker.profiles import Constant, ProfileGrid, Sinusoid
 from raster_maker.streams import node_keys
@@ -277,3 +278,14 @@ def test_poisson_counts_of_u_one_are_finite_on_every_route():
         got = poisson_counts(u, lam)
         assert np.all(got >= lam) and np.all(got < lam + 20 * np.sqrt(lam) + 50)
         np.testing.assert_array_equal(got, poisson_counts(np.full(lam.size, below), lam))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 500])
+def test_node_time_order_is_lexsort(n):
+    # (node, time) order of any spikes, sorted runs or not, ties and empty batches included
+    rng = np.random.default_rng(n)
+    pos = np.sort(rng.integers(0, 20, n))
+    times = rng.random(n).round(2) * 100.0  # ties within a node
+    got = processes.node_time_order(np.concatenate((pos, pos)), np.concatenate((times, times)))
+    want = np.lexsort((np.concatenate((times, times)), np.concatenate((pos, pos))))
+    np.testing.assert_array_equal(got, want)

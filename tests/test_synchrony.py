@@ -498,3 +498,17 @@ def test_amplitude_distribution_forms():
     for m in (a, b, c):
         np.testing.assert_allclose(m._amplitudes, [0, 0.25, 0, 0.75])
     assert b.params()["amplitude_distribution"] == [0, 0.25, 0, 0.75, 0, 0]  # JSON-able
+
+
+@pytest.mark.parametrize(
+    ("generator", "params"),
+    [
+        ("sip", {"rate_hz": 1.0, "coincidence_rate_hz": 0.5, "jitter_ms": 0.1}),
+        ("mip", {"rate_hz": 1.0, "p_copy": 0.5}),
+        ("poisson", {"rate_hz": 1.0, "transforms": {"jitter_ms": 0.1}}),
+    ],
+)
+def test_a_batch_without_spikes_is_empty_not_an_error(generator, params):
+    # 3 nodes at 1 Hz for 1 ms: no spike to merge or jitter
+    res = generate(generator, "p", np.arange(3), 0.0, 1.0, params=params, seed=1)
+    assert res.n_spikes == 0 and res.spikes.empty

@@ -361,6 +361,8 @@ def node_time_order(pos: np.ndarray, times: np.ndarray) -> np.ndarray:
     order (times within ~1e-10 of each other; checked), lexsort decides instead, so the
     order is always lexsort's.
     """
+    if pos.size < 2:
+        return np.arange(pos.size)
     p0 = int(pos.min())
     nodes = int(pos.max()) - p0 + 1
     lo = float(times.min())
