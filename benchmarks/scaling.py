@@ -60,7 +60,8 @@ def per_unit_costs(n_units: int = 1_000_000) -> tuple[float, float, float]:
 
 def draw_rate(n_spikes: float = 10e6) -> float:
     """Spikes per second one core draws (W2-like: 10 Hz Poisson, in memory, one thread)."""
-    from raster_maker.generate import BATCH_SPIKES, _ordered_map, _work
+    from raster_maker._parallel import ordered_map
+    from raster_maker.generate import BATCH_SPIKES, _work
     from raster_maker.models import Units
     from raster_maker.plans import Context
     from raster_maker.registry import make_model
@@ -73,7 +74,7 @@ def draw_rate(n_spikes: float = 10e6) -> float:
     for _ in range(3):
         t0 = time.perf_counter()
         draw, batches = _work(plan, BATCH_SPIKES)
-        total = sum(ids.size for ids, _ in _ordered_map(draw, batches, 1))
+        total = sum(ids.size for ids, _ in ordered_map(draw, batches, 1))
         best = min(best, time.perf_counter() - t0)
     return total / best
 
