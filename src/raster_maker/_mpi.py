@@ -38,7 +38,7 @@ _RANK_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
 WRITE_ENV = "RASTER_MAKER_MPI_WRITE"
 WRITE_MODES = ("auto", "parallel", "gather")
 PARALLEL_MIN_SPIKES = 1 << 20  # below this (expected) a population goes to rank 0: one small write
-ROUND_BATCHES = 8  # batches each rank draws per collective write in the parallel path
+ROUND_BATCHES = 4  # batches (~2 M spikes) each rank draws per collective write, parallel path
 
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]
 
