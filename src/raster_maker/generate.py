@@ -526,7 +526,17 @@ def generate(
 
         if write_mode(comm, sorting, expected) == "parallel":
             return _generate_parallel(
-                comm, model, units, plan, result, output, overwrite, sorting, batch_spikes, threads
+                comm,
+                model,
+                units,
+                plan,
+                result,
+                output,
+                overwrite,
+                sorting,
+                batch_spikes,
+                threads,
+                expected,
             )
     chunks = iter_spikes(
         model,
@@ -661,8 +671,10 @@ def _generate_parallel(
     sorting: str,
     batch_spikes: int,
     threads: int | None,
+    expected: float,
 ) -> GenerationResult:
-    """Every MPI rank draws and writes its own slices of the file (parallel HDF5)."""
+    """Every MPI rank draws and writes its own slices of the file (parallel HDF5);
+    ``expected`` is the plan's expected spike count (it sizes the chunks)."""
     from ._mpi import write_parallel
     from .sonata import chunk_length
 
@@ -679,7 +691,6 @@ def _generate_parallel(
         return writer
 
     draw, batches = _work(plan, batch_spikes)
-    expected = float(plan.expected_counts().sum())
     result.n_spikes, result.path = write_parallel(
         comm,
         open_writer,

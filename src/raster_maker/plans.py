@@ -408,17 +408,13 @@ class BlockPlan(Plan):
         totals = np.array([blk.grid.total for blk in self.blocks])
         return self.scale_hz * totals[self.owner]
 
-    def prepare(self) -> None:
-        """Nothing to build up front.
-
-        A grid builds its inversion tables on first use, in whichever drawing thread
-        needs them first (so the blocks' tables are built in parallel); two threads
-        building the same table build the same values, and the table is set in one
-        step.
-        """
-
     def draw(self, sl: slice) -> tuple[np.ndarray, np.ndarray]:
         """Spikes of nodes ``node_ids[sl]``, each block by time rescaling of its grid.
+
+        Nothing is prepared up front: a grid builds its inversion tables on first use,
+        in whichever drawing thread needs them first (so the blocks' tables are built in
+        parallel); two threads building the same table build the same values, and the
+        table is set in one step.
 
         Parameters
         ----------
