@@ -286,6 +286,8 @@ def test_node_time_order_is_lexsort(n):
     rng = np.random.default_rng(n)
     pos = np.sort(rng.integers(0, 20, n))
     times = rng.random(n).round(2) * 100.0  # ties within a node
-    got = processes.node_time_order(np.concatenate((pos, pos)), np.concatenate((times, times)))
     want = np.lexsort((np.concatenate((times, times)), np.concatenate((pos, pos))))
-    np.testing.assert_array_equal(got, want)
+    for dtype in (np.int64, np.uint64):  # any integer positions, as lexsort takes
+        both = np.concatenate((pos, pos)).astype(dtype)
+        got = processes.node_time_order(both, np.concatenate((times, times)))
+        np.testing.assert_array_equal(got, want)

@@ -426,6 +426,7 @@ def test_bad_rates_by_attribute_specs_are_refused(spec, exc, match):
         ([0, 1, 1], r"its index repeats node ids"),
         ([0, 1, 5], r"1 node\(s\) have no row, e.g\. 2"),
         (["a", "b", "c"], r"its index is not node ids \(integers\)"),
+        ([0.0, 1.7, 2.0], r"its index is not node ids \(integers\)"),  # not truncated to 1
     ],
 )
 def test_attributes_must_hold_one_row_per_node(index, problem):
@@ -440,3 +441,9 @@ def test_attributes_must_hold_one_row_per_node(index, problem):
     ):
         with pytest.raises(ValueError, match=r"'attributes' for population 'p': " + problem):
             rm.generate(gen, "p", np.arange(3), 0.0, 100.0, params=params, seed=1, attributes=attrs)
+
+
+def test_attribute_rows_take_whole_numbers_stored_as_floats():
+    attrs = pd.DataFrame({"pop_name": ["i", "e", "e"]}, index=[2.0, 0.0, 1.0])
+    dist = rates.as_rate_distribution({"by": "pop_name", "values": {"e": 5.0, "i": 10.0}})
+    np.testing.assert_array_equal(dist.draw(1, "p", np.arange(3), attributes=attrs), [5, 5, 10])

@@ -128,9 +128,11 @@ def attribute_rows(attributes: Any, node_ids: Any, population: str | None = None
     import pandas as pd
 
     node_ids = np.asarray(node_ids)
-    try:
-        index = pd.Index(np.asarray(attributes.index).astype(np.int64))
-    except (TypeError, ValueError):
+    raw = np.asarray(attributes.index)
+    try:  # integers, or whole numbers stored otherwise (never truncated: 1.7 is no id)
+        as_int = raw.astype(np.int64)
+        index = pd.Index(as_int) if np.array_equal(as_int, raw) else None
+    except (TypeError, ValueError, OverflowError):
         index = None
     if index is None:
         problem = "its index is not node ids (integers)"

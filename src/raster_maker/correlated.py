@@ -219,7 +219,7 @@ def _plain_kinds(dist: RateDistribution, node_ids, attributes) -> tuple[np.ndarr
     labels = dist._labels(node_ids, attributes)  # the rule ByAttribute draws with
     kind = np.empty(node_ids.size, np.int64)
     kinds: list = []
-    names, which = np.unique(labels.astype(str), return_inverse=True)
+    names, which = np.unique(labels, return_inverse=True)
     for j, label in enumerate(names.tolist()):
         sel = which == j
         sub = dist.specs.get(label, dist.default)

@@ -369,7 +369,7 @@ def node_time_order(pos: np.ndarray, times: np.ndarray) -> np.ndarray:
     span = float(times.max()) - lo
     scale = 2.0 ** np.floor(np.log2(2.0**62 / nodes / (span + 1.0)))
     key = np.floor((times - lo) * scale).astype(np.int64)
-    key += (pos - p0) * (int(np.floor(span * scale)) + 1)
+    key += (pos - p0).astype(np.int64, copy=False) * (int(np.floor(span * scale)) + 1)
     order = np.argsort(key, kind="stable")
     sp, st = pos[order], times[order]
     if np.any((sp[1:] == sp[:-1]) & (st[1:] < st[:-1])):

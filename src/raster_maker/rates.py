@@ -152,7 +152,7 @@ class _Constant(RateDistribution):
     def from_uniforms(self, u1, u2):
         return np.full(np.shape(u1), self.rate_hz)
 
-    def draw(self, seed, population, node_ids, purpose="rates", attributes=None):
+    def draw(self, seed, population, node_ids, purpose="rate", attributes=None):
         # the same values as the streams would give, without drawing them
         return np.full(np.shape(node_ids), self.rate_hz)
 
@@ -530,13 +530,13 @@ class ByAttribute(RateDistribution):
                 f"Cannot draw rates by '{self.by}': no such node attribute; "
                 f"attributes: {', '.join(have) or 'none given'}."
             )
-        pos = attribute_rows(attributes, node_ids)
-        codes, uniques = pd.factorize(attributes[self.by].to_numpy()[pos], use_na_sentinel=False)
-        return np.array([_as_label(x) for x in uniques], dtype=object)[codes]
+        return attribute_labels(
+            attributes[self.by].to_numpy()[attribute_rows(attributes, node_ids)]
+        )
 
     def _node_rates(self, node_ids, u1, u2, attributes):
         labels = self._labels(node_ids, attributes)
-        uniq, which = np.unique(labels.astype(str), return_inverse=True)
+        uniq, which = np.unique(labels, return_inverse=True)
         missing = [str(x) for x in uniq if x not in self.specs]
         if missing and self.default is None:
             raise ValueError(

@@ -652,7 +652,10 @@ def _read_population(
             if found:
                 raise fail(found)
         ts_ds, ids_ds = grp["timestamps"], grp["node_ids"]
-        found = units_problem(ts_ds) or length_problem(ts_ds, ids_ds)
+        # a scale given by the caller stands for the label, even one we do not know
+        found = (units_problem(ts_ds) if scale_to_ms is None else None) or length_problem(
+            ts_ds, ids_ds
+        )
         if found:
             raise fail(found)
         label = sorting_claim(grp)[0]

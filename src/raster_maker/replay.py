@@ -327,7 +327,6 @@ def _read_sonata(path: Path, population: str | None, time_unit: str) -> SourceTr
     # a raster_maker file is in ms: read as seconds, its recorded window is not its own
     if "tstart_ms" in prov and "tstop_ms" in prov and time_unit != "s":
         span = (float(prov["tstart_ms"]), float(prov["tstop_ms"]))
-    _check_spikes(path, times)
     return SourceTrains.from_spikes(
         ids, times, declared, population=pop, format="sonata", span_ms=span
     )

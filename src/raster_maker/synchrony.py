@@ -62,7 +62,7 @@ from .processes import (
     node_time_order,
 )
 from .profiles import ProfileGrid
-from .rates import _as_label
+from .rates import attribute_labels
 from .registry import register
 from .streams import uniform
 from .transforms import Jitter
@@ -106,19 +106,12 @@ def _grouping(units: Units, by: str | None) -> tuple[list[str], np.ndarray]:
     n = units.node_ids.size
     if by is None:
         return ["all"], np.zeros(n, dtype=np.int64)
-    codes, uniques = pd.factorize(units.attribute(by), use_na_sentinel=False)
-    labels = [_as_label(u) for u in uniques]
-    where = {k: i for i, k in enumerate(dict.fromkeys(labels))}  # same text (1, "1"): one group
-    index = np.array([where[k] for k in labels], dtype=np.int64)
-    return list(where), index[codes]
+    # by text, so values that read the same (1 and "1", b"L2" and "L2") are one group
+    index, keys = pd.factorize(attribute_labels(units.attribute(by)))
+    return [str(k) for k in keys], index.astype(np.int64)
 
 
 # -- small vectorised helpers -----------------------------------------------------------------
-def _ranges(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row, index within row) of rows of the given lengths, row by row."""
-    return _row_index(np.asarray(counts, dtype=np.int64))
-
-
 def _poisson_times(
     rng: np.random.Generator, rate_hz: float, tstart_ms: float, tstop_ms: float
 ) -> np.ndarray:
@@ -179,7 +172,7 @@ def bernoulli_indices(
     keys = np.asarray(keys, dtype=np.uint64)
     n_trials = np.asarray(n_trials, dtype=np.int64)
     if p >= 1.0:
-        return _ranges(n_trials)
+        return _row_index(n_trials)
     log_q = np.log1p(-p)
     cap = float(n_trials.max(initial=0) + 1)  # one gap this long leaves any row: no overflow
     last = np.full(keys.size, -1, dtype=np.int64)  # index of each row's latest success
@@ -541,7 +534,7 @@ class SIPPlan(_EventPlan):
         b_rows, b_times = draw_spikes(
             _POISSON, keys, np.full(ids.size, self.background_hz), self.grid
         )
-        c_rows, within = _ranges(ev.counts[g])
+        c_rows, within = _row_index(ev.counts[g])
         c_times = ev.times_ms[ev.offsets[g[c_rows]] + within]
         if self.jitter_ms:  # coincidence k of a unit moves by counter k of its jitter stream
             jitter_keys = self.ctx.node_keys(f"{self.name}:jitter", ids)
