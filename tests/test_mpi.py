@@ -6,14 +6,13 @@ h5py has the mpio driver (CI's .venv-mpio, README "MPI").
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import h5py
 import pytest
-from mpirun import MPIEXEC, WRITE_PATHS
+from mpirun import MPIEXEC, WRITE_PATHS, run_python
 
 from raster_maker.sonata import read_provenance
 
@@ -28,11 +27,18 @@ pytestmark = [
 
 
 def _generate(out: Path, ranks: int, *extra: str, path: str = "gather") -> None:
-    cmd = [sys.executable, "-m", "raster_maker", "-q", "generate", *extra, "-o", str(out)]
-    if ranks > 1:
-        cmd = [MPIEXEC, "-n", str(ranks), *cmd]
-    env = {**os.environ, "RASTER_MAKER_MPI_WRITE": path}
-    subprocess.run(cmd, check=True, timeout=300, cwd=REPO, env=env)
+    run_python(
+        "-m",
+        "raster_maker",
+        "-q",
+        "generate",
+        *extra,
+        "-o",
+        out,
+        ranks=ranks,
+        write_path=path,
+        cwd=REPO,
+    )
 
 
 def _datasets(path: Path, pop: str) -> dict[str, bytes]:
@@ -126,13 +132,8 @@ def test_two_ranks_python_api(tmp_path, path):
         "assert res.n_spikes > 0 and res.path == sys.argv[1]\n"
     )
     one, two = tmp_path / "one.h5", tmp_path / "two.h5"
-    subprocess.run([sys.executable, str(script), str(one)], check=True, timeout=300)
-    subprocess.run(
-        [MPIEXEC, "-n", "2", sys.executable, str(script), str(two)],
-        check=True,
-        timeout=300,
-        env={**os.environ, "RASTER_MAKER_MPI_WRITE": path},
-    )
+    run_python(script, one)
+    run_python(script, two, ranks=2, write_path=path)
     assert _datasets(one, "p") == _datasets(two, "p")
 
 
@@ -217,13 +218,8 @@ def test_functional_groups_on_three_ranks_match_one(tmp_path, path):
         "         batch_spikes=20_000)\n"
     )
     one, three = tmp_path / "one.h5", tmp_path / "three.h5"
-    subprocess.run([sys.executable, str(script), str(one)], check=True, timeout=300)
-    subprocess.run(
-        [MPIEXEC, "-n", "3", sys.executable, str(script), str(three)],
-        check=True,
-        timeout=300,
-        env={**os.environ, "RASTER_MAKER_MPI_WRITE": path},
-    )
+    run_python(script, one)
+    run_python(script, three, ranks=3, write_path=path)
     assert _datasets(one, "p") == _datasets(three, "p")
     with h5py.File(one, "r") as a, h5py.File(three, "r") as b:
         meta_a, meta_b = a["raster_maker/p"], b["raster_maker/p"]

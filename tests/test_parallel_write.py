@@ -16,7 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from mpirun import HAS_MPIO, MPIEXEC
+from mpirun import HAS_MPIO, MPIEXEC, run_python
 
 from raster_maker import generate
 from raster_maker.sonata import _CHUNK, SpikesWriter, read_metadata, read_provenance
@@ -137,12 +137,7 @@ def _run(tmp_path: Path, out: Path, ranks: int, n: int, gen: str, mode: str, **e
 
     script = tmp_path / "gen.py"
     script.write_text(SCRIPT)
-    cmd = [sys.executable, str(script), str(out), str(n), gen]
-    if ranks > 1:
-        cmd = [MPIEXEC, "-n", str(ranks), *cmd]
-    subprocess.run(
-        cmd, check=True, timeout=300, env={**os.environ, "RASTER_MAKER_MPI_WRITE": mode, **env}
-    )
+    run_python(script, out, n, gen, ranks=ranks, write_path=mode, **env)
     return [json.loads(Path(f"{out}.rank{r}.json").read_text()) for r in range(ranks)]
 
 

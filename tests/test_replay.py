@@ -7,7 +7,6 @@ Sources are real files: written by raster_maker, by BMTK's own ``SpikeTrains`` w
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from datetime import datetime, timezone
 
@@ -15,7 +14,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-from mpirun import MPIEXEC
+from mpirun import MPIEXEC, run_python
 from scipy import stats
 
 import raster_maker.replay  # noqa: F401  (registers 'replay')
@@ -465,12 +464,8 @@ def test_two_ranks_write_the_bytes_of_one(recorded, tmp_path):
         "         seed=5, output=sys.argv[1], batch_spikes=1000)\n"
     )
     one, two = tmp_path / "one.h5", tmp_path / "two.h5"
-    subprocess.run([sys.executable, str(script), str(one), str(recorded)], check=True, timeout=300)
-    subprocess.run(
-        [MPIEXEC, "-n", "2", sys.executable, str(script), str(two), str(recorded)],
-        check=True,
-        timeout=300,
-    )
+    run_python(script, one, recorded)
+    run_python(script, two, recorded, ranks=2)
     assert datasets(one, "p") == datasets(two, "p")
 
 

@@ -18,8 +18,6 @@ from mpirun import MPIEXEC, WRITE_PATHS
 from raster_maker import generate
 from raster_maker.sonata import SpikesWriter, write_spikes
 
-# MPI write paths this h5py can take (the parallel one needs the mpio driver: README "MPI")
-
 # A generation big enough to take seconds: 200k units x 20 s x 20 Hz (~80 M spikes).
 BIG_JOB = (
     "import sys, numpy as np\n"
@@ -132,11 +130,12 @@ def test_disk_filling_up_while_writing_leaves_destination_untouched(small_disk):
     dest = small_disk / "spikes.h5"
     before = _earlier_file(dest)
     rng = np.random.default_rng(1)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as err:
         with SpikesWriter(dest, overwrite=True) as writer:
             for start in range(0, 2_000_000, 250_000):  # 32 MB into 2 MB
                 ids = np.repeat(np.arange(start // 100, start // 100 + 2500), 100)
                 writer.append("p", ids, np.sort(rng.uniform(0, 1e4, ids.size)))
+    assert err.value.errno == errno.ENOSPC  # the disk's own error, not another
     assert dest.read_bytes() == before
     assert _temporaries(dest) == []  # and the space is given back
 

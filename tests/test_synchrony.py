@@ -504,7 +504,7 @@ def test_amplitude_distribution_forms():
     ("generator", "params"),
     [
         ("sip", {"rate_hz": 1.0, "coincidence_rate_hz": 0.5, "jitter_ms": 0.1}),
-        ("mip", {"rate_hz": 1.0, "p_copy": 0.5}),
+        ("mip", {"rate_hz": 1.0, "p_copy": 0.5}),  # never raised: the other event route
         ("poisson", {"rate_hz": 1.0, "transforms": {"jitter_ms": 0.1}}),
     ],
 )
